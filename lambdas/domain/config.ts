@@ -1,0 +1,243 @@
+import { z } from 'zod';
+
+/**
+ * The sync configuration: which clusters exist, where their nodes come from, which target groups
+ * carry which NodePort, and the safety settings. Validated at synth time (bin/app.ts), at Lambda
+ * start and by the CLI, always through {@link parseSyncConfig}, so every error names its field.
+ */
+
+const ARN_TG = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
+const ARN_LB = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(net|app)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
+const CIDR_V4 = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/;
+const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
+
+/** A port a Kubernetes NodePort service may use (the default range is 30000-32767; clusters may widen it). */
+const nodePortSchema = z.number().int().min(1).max(65535);
+
+/** Target types this product manages: `ip` registers the node's private IP, `instance` its instance id. */
+export const TARGET_TYPES = ['ip', 'instance'] as const;
+
+/** One listener port -> one target group -> one NodePort (+ optional health-check NodePort). */
+export const portMappingSchema = z.object({
+  /** Short name, used in logs, metrics, SRV records and created resources. */
+  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -'),
+  /** ARN of the target group. In create mode (`loadBalancer.create`), a placeholder is not allowed: omit it. */
+  targetGroupArn: z.string().regex(ARN_TG, 'must be a target group ARN').optional(),
+  targetType: z.enum(TARGET_TYPES).default('ip'),
+  nodePort: nodePortSchema,
+  healthCheckNodePort: nodePortSchema.optional(),
+  /** Listener port on the NLB; used when the stack creates the NLB. */
+  listenerPort: z.number().int().min(1).max(65535).optional(),
+  protocol: z.enum(['TCP', 'UDP', 'TCP_UDP', 'TLS']).default('TCP'),
+  /** Whether the target group preserves the client IP (instance targets do by default). */
+  preserveClientIp: z.boolean().optional(),
+});
+
+/** Where a cluster's nodes come from: ASG names and/or EC2 tag filters (at least one). */
+export const nodeSourceSchema = z
+  .object({
+    autoScalingGroups: z.array(z.string().min(1)).default([]),
+    /** EC2 tag filters, `{ "karpenter.sh/nodepool": ["default"] }`; every key must match one of its values. */
+    tagFilters: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
+  })
+  .refine((s) => s.autoScalingGroups.length > 0 || Object.keys(s.tagFilters).length > 0, {
+    message: 'needs at least one of autoScalingGroups or tagFilters',
+  });
+
+/** Safety settings; see docs/safety.md. */
+export const safetySchema = z.object({
+  /** The share of a group's healthy targets one pass may deregister for nodes that vanished (0-1). */
+  maxDeregisterShare: z.number().min(0).max(1).default(0.5),
+});
+
+/** Node security-group ingress management (issue 4). */
+export const securityGroupsSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Explicit node security groups; when absent they are discovered from the nodes' primary interfaces. */
+  groupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).optional(),
+  /** Where health checks and traffic come from when the NLB has no security group. */
+  source: z.enum(['auto', 'load-balancer-security-group', 'load-balancer-ips', 'vpc-cidr']).default('auto'),
+  /** Client CIDRs allowed on traffic NodePorts of groups that preserve the client IP. */
+  clientCidrs: z.array(z.string().regex(CIDR_V4, 'must be an IPv4 CIDR')).default([]),
+  /** Must be true for 0.0.0.0/0 to be accepted in clientCidrs. */
+  allowAnywhere: z.boolean().default(false),
+});
+
+/** Route 53 records kept for a cluster (issue 4). */
+export const dnsSchema = z.object({
+  hostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/, 'must be a hosted zone id'),
+  /** Names that get A (and AAAA when dualstack) alias records to the NLB. */
+  aliasNames: z.array(z.string().min(1)).default([]),
+  /** Name whose A record lists the desired nodes' private IPs. */
+  nodeRecordName: z.string().min(1).optional(),
+  /** Publish `_<mapping>._tcp.<srvDomain>` SRV records pointing at each NodePort. */
+  srvDomain: z.string().min(1).optional(),
+  ttl: z.number().int().min(0).max(172800).default(60),
+});
+
+/** The load balancer: imported by ARN (default) or created by the stack (issue 3). */
+export const loadBalancerSchema = z.object({
+  arn: z.string().regex(ARN_LB, 'must be a load balancer ARN').optional(),
+  /** When set, the CDK stack creates the NLB and the target groups from the port mappings. */
+  create: z
+    .object({
+      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+      internetFacing: z.boolean().default(false),
+      crossZone: z.boolean().default(true),
+      securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).default([]),
+      deletionProtection: z.boolean().default(true),
+      accessLogsBucket: z.string().min(3).optional(),
+      deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(300),
+    })
+    .optional(),
+});
+
+/** One cluster: a set of worker nodes bound to one NLB. */
+export const clusterSchema = z.object({
+  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -'),
+  nodeSource: nodeSourceSchema,
+  loadBalancer: loadBalancerSchema.default({}),
+  portMappings: z.array(portMappingSchema).min(1),
+  /** Target ids (instance ids or IPs) or IPv4 CIDRs this product never registers or deregisters. */
+  preservedTargets: z.array(z.string().min(1)).default([]),
+  safety: safetySchema.optional(),
+  securityGroups: securityGroupsSchema.optional(),
+  dns: dnsSchema.optional(),
+});
+
+/** The whole configuration file. */
+export const syncConfigSchema = z
+  .object({
+    /** Marks what this deployment owns (rule descriptions, TXT records). */
+    ownerId: z.string().regex(/^[A-Za-z0-9-]{1,40}$/).default('nlb-nodeport-sync'),
+    clusters: z.array(clusterSchema).min(1),
+    /** Preserved targets shared by every cluster. */
+    preservedTargets: z.array(z.string().min(1)).default([]),
+    safety: safetySchema.default({ maxDeregisterShare: 0.5 }),
+    /** Full reconcile schedule, as an EventBridge rate() or cron() expression. */
+    schedule: z.string().regex(/^(rate|cron)\(.+\)$/).default('rate(5 minutes)'),
+    /** Also react to EC2 rebalance recommendations (spot). */
+    rebalanceRecommendations: z.boolean().default(false),
+    /** Email addresses subscribed to the alarm topic. */
+    alarmEmails: z.array(z.string().email()).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const clusterByGroup = new Map<string, string>();
+    const clusterNames = new Set<string>();
+    config.clusters.forEach((cluster, ci) => {
+      if (clusterNames.has(cluster.name)) {
+        ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'name'], message: `duplicate cluster name "${cluster.name}"` });
+      }
+      clusterNames.add(cluster.name);
+      const creates = cluster.loadBalancer.create !== undefined;
+      const names = new Set<string>();
+      cluster.portMappings.forEach((mapping, mi) => {
+        const path = ['clusters', ci, 'portMappings', mi];
+        if (names.has(mapping.name)) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `duplicate port mapping name "${mapping.name}"` });
+        }
+        names.add(mapping.name);
+        if (!creates && mapping.targetGroupArn === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'targetGroupArn'],
+            message: 'is required unless loadBalancer.create is set',
+          });
+        }
+        if (creates && mapping.listenerPort === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'listenerPort'],
+            message: 'is required when loadBalancer.create is set',
+          });
+        }
+        if (mapping.targetGroupArn === undefined) return;
+        const owner = clusterByGroup.get(mapping.targetGroupArn);
+        if (owner !== undefined && owner !== cluster.name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'targetGroupArn'],
+            message: `target group is already claimed by cluster "${owner}"; a target group may belong to one cluster only`,
+          });
+        }
+        clusterByGroup.set(mapping.targetGroupArn, cluster.name);
+      });
+      for (const [pi, preserved] of [...cluster.preservedTargets].entries()) {
+        if (preserved.includes('/') && !CIDR_V4.test(preserved)) {
+          ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'preservedTargets', pi], message: 'is not an IPv4 CIDR' });
+        }
+      }
+      const sg = cluster.securityGroups;
+      if (sg && !sg.allowAnywhere && sg.clientCidrs.includes('0.0.0.0/0')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', ci, 'securityGroups', 'clientCidrs'],
+          message: '0.0.0.0/0 needs allowAnywhere: true',
+        });
+      }
+    });
+  });
+
+/** A validated sync configuration. */
+export type SyncConfig = z.output<typeof syncConfigSchema>;
+/** A validated cluster. */
+export type ClusterConfig = z.output<typeof clusterSchema>;
+/** A validated port mapping. */
+export type PortMapping = z.output<typeof portMappingSchema>;
+/** Resolved safety settings. */
+export type SafetyConfig = z.output<typeof safetySchema>;
+
+/** The configuration is invalid; the message names every failing field. */
+export class ConfigError extends Error {
+  /** One entry per failing field, `path: message`. */
+  public readonly issues: string[];
+  public constructor(source: string, issues: string[]) {
+    super(`Invalid sync configuration (${source}):\n  - ${issues.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Validates raw JSON against the schema.
+ * @param raw - parsed JSON
+ * @param source - where it came from, for the error message (a path or an environment variable)
+ * @throws ConfigError naming every failing field, e.g. `clusters.0.portMappings.1.nodePort: ...`
+ * @example parseSyncConfig(JSON.parse(text), 'examples/sync.config.json')
+ */
+export function parseSyncConfig(raw: unknown, source = 'config'): SyncConfig {
+  const result = syncConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    source,
+    result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`),
+  );
+}
+
+/**
+ * Parses JSON text and validates it; a JSON syntax error is a ConfigError too.
+ * @param text - the file or environment variable's content
+ * @param source - where it came from
+ */
+export function parseSyncConfigText(text: string, source: string): SyncConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(source, [`(root): not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseSyncConfig(raw, source);
+}
+
+/** The effective safety settings of a cluster (its own, else the deployment's). */
+export function safetyOf(config: SyncConfig, cluster: ClusterConfig): SafetyConfig {
+  return cluster.safety ?? config.safety;
+}
+
+/** The preserved targets of a cluster: its own plus the deployment's. */
+export function preservedTargetsOf(config: SyncConfig, cluster: ClusterConfig): string[] {
+  return [...config.preservedTargets, ...cluster.preservedTargets];
+}
+
+export { IPV4 as IPV4_PATTERN };
