@@ -1,0 +1,257 @@
+import type { PortMapping } from './config';
+import { judgeNode, type Node, type NodeHints, type NodeVerdict } from './node';
+import { type DesiredTarget, type ObservedTarget, type TargetRef, targetKey } from './target';
+
+/**
+ * The target planner: desired targets vs observed targets, per target group, restricted to what
+ * this product owns, with a reason for every change. Pure: same inputs, same plan.
+ *
+ * Ownership: a configured target group belongs to exactly one cluster (the schema enforces it),
+ * so every target in it is owned except the preserved ones, which are never in a plan.
+ */
+
+/** Why a target is deregistered; the safety guard treats the kinds differently. */
+export const DEREGISTER_KINDS = {
+  /** Its node is known to be leaving (terminating, standby, warm pool, stopped, an event said so). */
+  leaving: 'leaving',
+  /** Its node is desired but the target has another port (the NodePort changed). */
+  replaced: 'replaced',
+  /** No desired node stands behind it: a vanished node or a stranger target. */
+  vanished: 'vanished',
+} as const;
+/** Why a target is deregistered. */
+export type DeregisterKind = (typeof DEREGISTER_KINDS)[keyof typeof DEREGISTER_KINDS];
+
+/** One change to one target group. */
+export type TargetChange =
+  | {
+      readonly action: 'register';
+      readonly targetGroupArn: string;
+      readonly mapping: string;
+      readonly target: TargetRef;
+      readonly instanceId: string;
+      readonly reason: string;
+    }
+  | {
+      readonly action: 'deregister';
+      readonly targetGroupArn: string;
+      readonly mapping: string;
+      readonly target: TargetRef;
+      readonly kind: DeregisterKind;
+      readonly observedState: ObservedTarget['state'];
+      readonly reason: string;
+    };
+
+/** A mapping with its target group resolved (imported or created). */
+export type ResolvedPortMapping = PortMapping & { readonly targetGroupArn: string };
+
+/** The plan for one target group. */
+export interface GroupPlan {
+  readonly mapping: ResolvedPortMapping;
+  readonly desired: readonly DesiredTarget[];
+  /** Observed targets this product owns and considers current (not draining, not preserved). */
+  readonly observedOwned: readonly ObservedTarget[];
+  /** Observed targets left alone because they are preserved. */
+  readonly preserved: readonly ObservedTarget[];
+  /** Observed targets already draining: neither current nor to be deregistered again. */
+  readonly draining: readonly ObservedTarget[];
+  readonly changes: readonly TargetChange[];
+}
+
+/** A node with its verdict. */
+export interface JudgedNode {
+  readonly node: Node;
+  readonly verdict: NodeVerdict;
+}
+
+/** Judges every node against the hints; desired nodes first-class, the others kept for reasons. */
+export function judgeNodes(nodes: readonly Node[], hints: NodeHints = {}): JudgedNode[] {
+  return nodes.map((node) => ({ node, verdict: judgeNode(node, hints) }));
+}
+
+/** The id a node registers under in a group of the mapping's target type. */
+export function targetIdOf(node: Node, mapping: Pick<PortMapping, 'targetType'>): string | undefined {
+  return mapping.targetType === 'ip' ? node.privateIp : node.instanceId;
+}
+
+/** The targets a mapping's group should hold: every desired node on the NodePort. */
+export function desiredTargetsFor(mapping: ResolvedPortMapping, judged: readonly JudgedNode[]): DesiredTarget[] {
+  const byKey = new Map<string, DesiredTarget>();
+  for (const { node, verdict } of judged) {
+    if (!verdict.desired) continue;
+    const id = targetIdOf(node, mapping);
+    if (id === undefined) continue;
+    const target: DesiredTarget = {
+      id,
+      port: mapping.nodePort,
+      instanceId: node.instanceId,
+      ...(node.availabilityZone !== undefined && { availabilityZone: node.availabilityZone }),
+    };
+    byKey.set(targetKey(target), target);
+  }
+  return [...byKey.values()].sort(compareTargets);
+}
+
+/**
+ * Whether a target id is preserved: an exact id match, or an IPv4 address inside a preserved CIDR.
+ * @param id - instance id or IP
+ * @param preserved - ids, IPs and IPv4 CIDRs
+ */
+export function isPreserved(id: string, preserved: readonly string[]): boolean {
+  for (const entry of preserved) {
+    if (entry === id) return true;
+    if (entry.includes('/') && ipv4InCidr(id, entry)) return true;
+  }
+  return false;
+}
+
+/**
+ * Plans one target group: register desired targets that are missing, deregister owned targets
+ * that are not desired. Draining targets are left out of "observed", as they are on their way out;
+ * preserved targets are never in the plan.
+ */
+export function planTargetGroup(
+  mapping: ResolvedPortMapping,
+  judged: readonly JudgedNode[],
+  observed: readonly ObservedTarget[],
+  preservedIds: readonly string[],
+): GroupPlan {
+  const desired = desiredTargetsFor(mapping, judged).filter((t) => !isPreserved(t.id, preservedIds));
+  const preserved = observed.filter((t) => isPreserved(t.id, preservedIds));
+  const draining = observed.filter((t) => t.state === 'draining' && !isPreserved(t.id, preservedIds));
+  const observedOwned = observed
+    .filter((t) => t.state !== 'draining' && !isPreserved(t.id, preservedIds))
+    .sort(compareTargets);
+  const observedKeys = new Set(observedOwned.map(targetKey));
+  const desiredKeys = new Set(desired.map(targetKey));
+  const desiredIds = new Set(desired.map((t) => t.id));
+  const leavingById = new Map<string, string>();
+  for (const { node, verdict } of judged) {
+    if (verdict.desired || !verdict.leaving) continue;
+    const id = targetIdOf(node, mapping);
+    if (id !== undefined) leavingById.set(id, `node ${node.instanceId}: ${verdict.reason}`);
+  }
+  const changes: TargetChange[] = [];
+  for (const target of desired) {
+    if (observedKeys.has(targetKey(target))) continue;
+    const node = judged.find((j) => j.node.instanceId === target.instanceId);
+    changes.push({
+      action: 'register',
+      targetGroupArn: mapping.targetGroupArn,
+      mapping: mapping.name,
+      target: { id: target.id, port: target.port },
+      instanceId: target.instanceId,
+      reason: `node ${target.instanceId} is desired (${node?.verdict.reason ?? 'desired'}) but not registered`,
+    });
+  }
+  for (const target of observedOwned) {
+    if (desiredKeys.has(targetKey(target))) continue;
+    const leaving = leavingById.get(target.id);
+    const kind: DeregisterKind =
+      leaving !== undefined ? 'leaving' : desiredIds.has(target.id) ? 'replaced' : 'vanished';
+    const reason =
+      kind === 'leaving'
+        ? `${leaving} is leaving`
+        : kind === 'replaced'
+          ? `port ${target.port} is not the NodePort ${mapping.nodePort}`
+          : 'no desired node has this target';
+    changes.push({
+      action: 'deregister',
+      targetGroupArn: mapping.targetGroupArn,
+      mapping: mapping.name,
+      target: { id: target.id, port: target.port },
+      kind,
+      observedState: target.state,
+      reason,
+    });
+  }
+  return { mapping, desired, observedOwned, preserved, draining, changes };
+}
+
+/** What the guards know besides the plan. */
+export interface GuardContext {
+  /** Share (0-1) of a group's healthy owned targets one pass may deregister as vanished. */
+  readonly maxDeregisterShare: number;
+  /** Sum of DesiredCapacity over the cluster's ASGs (0 when the node source has no ASG). */
+  readonly asgDesiredCapacity: number;
+  /** How many nodes discovery found desired. */
+  readonly desiredNodeCount: number;
+}
+
+/**
+ * The safety guards. Returns one line per refusal; an empty list means the plan may be applied.
+ *
+ * 1. Never deregister more than `maxDeregisterShare` of a group's healthy targets as vanished in one
+ *    pass: a discovery error looks exactly like every node vanishing. Nodes known to be leaving and
+ *    targets replaced by a new NodePort do not count: those come with positive evidence.
+ * 2. Never empty a group because discovery came back empty while the ASGs want capacity.
+ */
+export function checkGuards(plans: readonly GroupPlan[], context: GuardContext): string[] {
+  const refusals: string[] = [];
+  if (context.desiredNodeCount === 0 && context.asgDesiredCapacity > 0) {
+    for (const plan of plans) {
+      const removals = plan.changes.filter((c) => c.action === 'deregister').length;
+      if (removals > 0 && removals === plan.observedOwned.length) {
+        refusals.push(
+          `${plan.mapping.name}: discovery found no desired node while the ASGs want ${context.asgDesiredCapacity}; refusing to empty the group (${removals} targets)`,
+        );
+      }
+    }
+  }
+  for (const plan of plans) {
+    const healthy = plan.observedOwned.filter((t) => t.state === 'healthy').length;
+    const vanishedHealthy = plan.changes.filter(
+      (c) => c.action === 'deregister' && c.kind === 'vanished' && c.observedState === 'healthy',
+    ).length;
+    if (vanishedHealthy > 0 && vanishedHealthy > healthy * context.maxDeregisterShare) {
+      refusals.push(
+        `${plan.mapping.name}: would deregister ${vanishedHealthy} of ${healthy} healthy targets whose nodes vanished, more than the allowed share ${context.maxDeregisterShare}`,
+      );
+    }
+  }
+  return refusals;
+}
+
+/**
+ * Applies a group's changes to an observed target list, as AWS would. Used by tests and the CLI's
+ * "after" view; registering puts a target in `initial`.
+ */
+export function applyChanges(observed: readonly ObservedTarget[], changes: readonly TargetChange[]): ObservedTarget[] {
+  const byKey = new Map(observed.map((t) => [targetKey(t), t] as const));
+  for (const change of changes) {
+    const key = targetKey(change.target);
+    if (change.action === 'deregister') {
+      byKey.delete(key);
+    } else if (!byKey.has(key) || byKey.get(key)?.state === 'draining') {
+      byKey.set(key, { ...change.target, state: 'initial' });
+    }
+  }
+  return [...byKey.values()].sort(compareTargets);
+}
+
+function compareTargets(a: TargetRef, b: TargetRef): number {
+  return a.id === b.id ? a.port - b.port : a.id < b.id ? -1 : 1;
+}
+
+function ipv4ToInt(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return undefined;
+    const octet = Number(part);
+    if (octet > 255) return undefined;
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
+function ipv4InCidr(ip: string, cidr: string): boolean {
+  const [base, bitsText] = cidr.split('/');
+  const address = ipv4ToInt(ip);
+  const network = base === undefined ? undefined : ipv4ToInt(base);
+  const bits = Number(bitsText);
+  if (address === undefined || network === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  const size = 2 ** (32 - bits);
+  return Math.floor(address / size) === Math.floor(network / size);
+}

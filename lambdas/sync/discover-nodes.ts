@@ -1,0 +1,71 @@
+import type { ClusterConfig } from '../domain/config';
+import { MissingResourceError } from '../domain/errors';
+import { mergeNodes, type Node, type NodeHints } from '../domain/node';
+import type { AutoScalingGroupInfo, AutoScalingPort, Ec2Port } from '../domain/ports';
+
+/** What discovery found for one cluster. */
+export interface Discovery {
+  readonly nodes: readonly Node[];
+  readonly groups: readonly AutoScalingGroupInfo[];
+  /** Sum of the ASGs' DesiredCapacity; the empty-discovery guard compares against it. */
+  readonly asgDesiredCapacity: number;
+}
+
+/** The ports discovery needs. */
+export interface DiscoveryPorts {
+  readonly autoScaling: AutoScalingPort;
+  readonly ec2: Ec2Port;
+}
+
+/**
+ * Finds a cluster's nodes: the instances of its ASGs (with their lifecycle state) and the
+ * instances matching its tag filters, merged by instance id. Instances an event says are
+ * launching are looked up too, because DescribeAutoScalingGroups may not list them yet.
+ * @throws MissingResourceError when a configured ASG does not exist: the pass must not guess.
+ */
+export async function discoverNodes(
+  cluster: ClusterConfig,
+  ports: DiscoveryPorts,
+  hints: NodeHints = {},
+): Promise<Discovery> {
+  const asgNames = cluster.nodeSource.autoScalingGroups;
+  const hasTags = Object.keys(cluster.nodeSource.tagFilters).length > 0;
+  const [groups, tagged] = await Promise.all([
+    asgNames.length > 0 ? ports.autoScaling.describeGroups(asgNames) : Promise.resolve([]),
+    hasTags ? ports.ec2.describeInstancesByTags(cluster.nodeSource.tagFilters) : Promise.resolve([]),
+  ]);
+  const missing = asgNames.filter((name) => !groups.some((g) => g.name === name));
+  if (missing.length > 0) {
+    throw new MissingResourceError(
+      `Cluster "${cluster.name}": Auto Scaling group(s) ${missing.join(', ')} not found; check nodeSource.autoScalingGroups`,
+    );
+  }
+  const asgInstances = groups.flatMap((g) => g.instances.map((i) => ({ ...i, groupName: g.name })));
+  const known = new Set([...asgInstances.map((i) => i.instanceId), ...tagged.map((n) => n.instanceId)]);
+  const extra = (hints.launching ?? []).filter((id) => !known.has(id));
+  const lookupIds = [...asgInstances.map((i) => i.instanceId), ...extra];
+  const described = lookupIds.length > 0 ? await ports.ec2.describeInstancesById(lookupIds) : [];
+  const describedById = new Map(described.map((n) => [n.instanceId, n] as const));
+  const asgNodes: Node[] = asgInstances.map((instance) => {
+    const ec2 = describedById.get(instance.instanceId);
+    return {
+      securityGroupIds: [],
+      ...ec2,
+      instanceId: instance.instanceId,
+      autoScalingGroupName: instance.groupName,
+      lifecycleState: instance.lifecycleState,
+      healthStatus: instance.healthStatus,
+      ...(instance.availabilityZone !== undefined && { availabilityZone: instance.availabilityZone }),
+      origins: ['auto-scaling-group'],
+    };
+  });
+  const hinted: Node[] = extra.flatMap((id) => {
+    const node = describedById.get(id);
+    return node === undefined ? [] : [{ ...node, origins: [] }];
+  });
+  return {
+    nodes: mergeNodes(asgNodes, tagged, hinted),
+    groups,
+    asgDesiredCapacity: groups.reduce((sum, g) => sum + g.desiredCapacity, 0),
+  };
+}

@@ -1,0 +1,227 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  type ClusterConfig,
+  ConfigError,
+  preservedTargetsOf,
+  type SyncConfig,
+  safetyOf,
+} from '../domain/config';
+import { GuardRefusalError } from '../domain/errors';
+import type { NodeHints } from '../domain/node';
+import type { RejectedTarget, TargetGroupPort } from '../domain/ports';
+import {
+  checkGuards,
+  type GroupPlan,
+  type JudgedNode,
+  judgeNodes,
+  planTargetGroup,
+  type ResolvedPortMapping,
+  type TargetChange,
+} from '../domain/target-plan';
+import { type DiscoveryPorts, discoverNodes } from './discover-nodes';
+
+/** Everything a pass talks to. */
+export interface ReconcileDeps extends DiscoveryPorts {
+  readonly targetGroups: TargetGroupPort;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Extra steps run after the targets are in step (security groups, DNS); each gets the desired nodes. */
+  readonly extraSteps?: readonly ReconcileStep[];
+}
+
+/** A step that runs after the target step of a pass, with the same discovery. */
+export interface ReconcileStep {
+  readonly name: string;
+  run(input: ReconcileStepInput): Promise<ReconcileStepResult>;
+}
+
+/** What a step receives. */
+export interface ReconcileStepInput {
+  readonly config: SyncConfig;
+  readonly cluster: ClusterConfig;
+  readonly judged: readonly JudgedNode[];
+  readonly dryRun: boolean;
+}
+
+/** What a step reports: its planned changes (one line each, with reason) and how many it applied. */
+export interface ReconcileStepResult {
+  readonly planned: readonly string[];
+  readonly applied: number;
+}
+
+/** Options of one pass. */
+export interface PassOptions {
+  /** What caused the pass, for the log (`schedule`, `lifecycle:launch i-...`, `cli`). */
+  readonly trigger: string;
+  readonly hints?: NodeHints;
+  /** Plan only; no write call. */
+  readonly dryRun?: boolean;
+}
+
+/** The report of one pass, also what the CLI prints. */
+export interface PassReport {
+  readonly cluster: string;
+  readonly trigger: string;
+  readonly dryRun: boolean;
+  readonly nodes: readonly { instanceId: string; privateIp?: string; desired: boolean; reason: string }[];
+  readonly groups: readonly GroupPlan[];
+  readonly changes: readonly TargetChange[];
+  readonly registered: number;
+  readonly deregistered: number;
+  readonly rejected: readonly (RejectedTarget & { targetGroupArn: string })[];
+  readonly steps: readonly (ReconcileStepResult & { name: string })[];
+  readonly durationMs: number;
+}
+
+/**
+ * Resolves every port mapping's target group ARN.
+ * @throws ConfigError when a mapping has none (create mode must have filled it in at deploy time).
+ */
+export function resolvedMappings(cluster: ClusterConfig): ResolvedPortMapping[] {
+  return cluster.portMappings.map((mapping, index) => {
+    if (mapping.targetGroupArn === undefined) {
+      throw new ConfigError('runtime', [
+        `clusters.${cluster.name}.portMappings.${index}.targetGroupArn: unknown at run time; deploy the stack that creates it`,
+      ]);
+    }
+    return { ...mapping, targetGroupArn: mapping.targetGroupArn };
+  });
+}
+
+/**
+ * One reconcile pass for one cluster: discover -> desire -> observe -> plan -> guard -> apply -> report.
+ * Registrations go before deregistrations so a group is never empty for a moment during a swap.
+ * @throws GuardRefusalError when a guard refuses the plan (nothing is written), MissingResourceError
+ *   when a configured ASG or target group does not exist, and any AWS error the SDK could not retry.
+ */
+export async function reconcileCluster(
+  config: SyncConfig,
+  cluster: ClusterConfig,
+  deps: ReconcileDeps,
+  options: PassOptions,
+): Promise<PassReport> {
+  try {
+    return await runPass(config, cluster, deps, options);
+  } catch (error) {
+    // Every failed pass is counted, whatever failed, so one alarm covers them all.
+    deps.metrics.addDimension('cluster', cluster.name);
+    deps.metrics.addMetric('PassFailures', MetricUnit.Count, 1);
+    throw error;
+  }
+}
+
+async function runPass(
+  config: SyncConfig,
+  cluster: ClusterConfig,
+  deps: ReconcileDeps,
+  options: PassOptions,
+): Promise<PassReport> {
+  const started = Date.now();
+  const dryRun = options.dryRun ?? false;
+  const log = deps.logger.createChild({ persistentKeys: { cluster: cluster.name, trigger: options.trigger } });
+  const mappings = resolvedMappings(cluster);
+  const discovery = await discoverNodes(cluster, deps, options.hints);
+  const judged = judgeNodes(discovery.nodes, options.hints);
+  const observed = await Promise.all(mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn)));
+  const preserved = preservedTargetsOf(config, cluster);
+  const plans = mappings.map((mapping, i) => planTargetGroup(mapping, judged, observed[i] ?? [], preserved));
+  const changes = plans.flatMap((p) => p.changes);
+  const desiredNodeCount = judged.filter((j) => j.verdict.desired).length;
+  const refusals = checkGuards(plans, {
+    maxDeregisterShare: safetyOf(config, cluster).maxDeregisterShare,
+    asgDesiredCapacity: discovery.asgDesiredCapacity,
+    desiredNodeCount,
+  });
+  deps.metrics.addDimension('cluster', cluster.name);
+  deps.metrics.addMetric('DriftFound', MetricUnit.Count, changes.length);
+  if (refusals.length > 0) {
+    for (const refusal of refusals) log.error('Safety guard refused the plan', { refusal });
+    deps.metrics.addMetric('GuardRefusals', MetricUnit.Count, refusals.length);
+    throw new GuardRefusalError(cluster.name, refusals);
+  }
+  for (const change of changes) {
+    log.info(dryRun ? 'Planned target change' : 'Target change', {
+      action: change.action,
+      mapping: change.mapping,
+      targetGroupArn: change.targetGroupArn,
+      target: `${change.target.id}:${change.target.port}`,
+      reason: change.reason,
+    });
+  }
+  let registered = 0;
+  let deregistered = 0;
+  const rejected: (RejectedTarget & { targetGroupArn: string })[] = [];
+  if (!dryRun) {
+    for (const action of ['register', 'deregister'] as const) {
+      for (const plan of plans) {
+        const targets = plan.changes.filter((c) => c.action === action).map((c) => c.target);
+        if (targets.length === 0) continue;
+        const arn = plan.mapping.targetGroupArn;
+        const result =
+          action === 'register'
+            ? await deps.targetGroups.registerTargets(arn, targets)
+            : await deps.targetGroups.deregisterTargets(arn, targets);
+        if (action === 'register') registered += result.applied.length;
+        else deregistered += result.applied.length;
+        for (const r of result.rejected) {
+          log.error('AWS rejected a target; the rest of the batch was applied', {
+            action,
+            targetGroupArn: arn,
+            target: `${r.target.id}:${r.target.port}`,
+            code: r.code,
+            message: r.message,
+          });
+          rejected.push({ ...r, targetGroupArn: arn });
+        }
+      }
+    }
+  }
+  const steps: (ReconcileStepResult & { name: string })[] = [];
+  for (const step of deps.extraSteps ?? []) {
+    steps.push({ name: step.name, ...(await step.run({ config, cluster, judged, dryRun })) });
+  }
+  const durationMs = Date.now() - started;
+  deps.metrics.addMetric('TargetsRegistered', MetricUnit.Count, registered);
+  deps.metrics.addMetric('TargetsDeregistered', MetricUnit.Count, deregistered);
+  deps.metrics.addMetric('TargetsRejected', MetricUnit.Count, rejected.length);
+  deps.metrics.addMetric('PassDuration', MetricUnit.Milliseconds, durationMs);
+  const report: PassReport = {
+    cluster: cluster.name,
+    trigger: options.trigger,
+    dryRun,
+    nodes: judged.map(({ node, verdict }) => ({
+      instanceId: node.instanceId,
+      ...(node.privateIp !== undefined && { privateIp: node.privateIp }),
+      desired: verdict.desired,
+      reason: verdict.reason,
+    })),
+    groups: plans,
+    changes,
+    registered,
+    deregistered,
+    rejected,
+    steps,
+    durationMs,
+  };
+  log.info('Reconcile pass finished', {
+    dryRun,
+    nodes: judged.length,
+    desiredNodes: desiredNodeCount,
+    planned: changes.length,
+    registered,
+    deregistered,
+    rejected: rejected.length,
+    steps: steps.map((s) => ({ name: s.name, planned: s.planned.length, applied: s.applied })),
+    groups: plans.map((p) => ({
+      mapping: p.mapping.name,
+      desired: p.desired.length,
+      observed: p.observedOwned.length,
+      draining: p.draining.length,
+      preserved: p.preserved.length,
+      changes: p.changes.length,
+    })),
+    durationMs,
+  });
+  return report;
+}
