@@ -1,49 +1,9 @@
-import type { SyncConfig } from '../domain/config';
-import { MalformedEventError } from '../domain/errors';
-import type { AutoScalingPort } from '../domain/ports';
-import { lifecycleActionEventSchema } from '../events/event-schemas';
-import { lifecycleActionOf } from '../events/event-triggers';
-import { unwrapEvents } from '../events/envelope';
 import { createContainer } from '../runtime/container';
 import { loadConfigFromEnvironment } from '../runtime/environment';
-import { handleLifecycleAction, type LifecycleOutcome } from '../sync/lifecycle-action';
-import type { ReconcileDeps } from '../sync/reconcile-pass';
+import { createLifecycleHandler } from './lifecycle-handler';
 
 /**
- * Builds the lifecycle handler: validates Auto Scaling lifecycle action events, runs one pass of the
- * ASG's cluster with the event's facts, then answers CONTINUE. Failures propagate (retry, then DLQ).
+ * Lambda entry point. Config and clients are created once per execution environment, at init, so
+ * an invalid config fails the init loudly and clients are reused across invocations.
  */
-export function createLifecycleHandler(config: SyncConfig, deps: ReconcileDeps & { autoScaling: AutoScalingPort }) {
-  return async (event: unknown): Promise<LifecycleOutcome[]> => {
-    const actions = unwrapEvents(event).map(({ body }) => {
-      const parsed = lifecycleActionEventSchema.safeParse(body);
-      if (!parsed.success) {
-        throw new MalformedEventError(
-          `Not an Auto Scaling lifecycle action event: ${parsed.error.issues
-            .slice(0, 5)
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ')}`,
-        );
-      }
-      return lifecycleActionOf(parsed.data);
-    });
-    const outcomes: LifecycleOutcome[] = [];
-    for (const action of actions) {
-      try {
-        outcomes.push(await handleLifecycleAction(config, action, deps));
-      } catch (error) {
-        deps.logger.error('Lifecycle action failed; left unanswered for the retry', {
-          instanceId: action.instanceId,
-          error: error as Error,
-        });
-        throw error;
-      } finally {
-        deps.metrics.publishStoredMetrics();
-      }
-    }
-    return outcomes;
-  };
-}
-
-/** The Lambda entry point; config and clients are created once per execution environment. */
 export const handler = createLifecycleHandler(loadConfigFromEnvironment(), createContainer());

@@ -101,11 +101,11 @@ export async function reconcileCluster(
   deps: ReconcileDeps,
   options: PassOptions,
 ): Promise<PassReport> {
+  deps.metrics.addDimension('cluster', cluster.name);
   try {
     return await runPass(config, cluster, deps, options);
   } catch (error) {
     // Every failed pass is counted, whatever failed, so one alarm covers them all.
-    deps.metrics.addDimension('cluster', cluster.name);
     deps.metrics.addMetric('PassFailures', MetricUnit.Count, 1);
     throw error;
   }
@@ -133,7 +133,6 @@ async function runPass(
     asgDesiredCapacity: discovery.asgDesiredCapacity,
     desiredNodeCount,
   });
-  deps.metrics.addDimension('cluster', cluster.name);
   deps.metrics.addMetric('DriftFound', MetricUnit.Count, changes.length);
   if (refusals.length > 0) {
     for (const refusal of refusals) log.error('Safety guard refused the plan', { refusal });

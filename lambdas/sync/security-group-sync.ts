@@ -1,0 +1,196 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ClusterConfig, SyncConfig } from '../domain/config';
+import { MissingResourceError } from '../domain/errors';
+import {
+  type ConfiguredSourceMode,
+  chooseNodeGroups,
+  describeRule,
+  desireIngress,
+  type GroupRuleCount,
+  type IngressChange,
+  type IngressSourceMode,
+  type LoadBalancerSourceFacts,
+  nextSourceFact,
+  nodeGroupCandidates,
+  planIngress,
+  resolveIngressSource,
+} from '../domain/ingress-rules';
+import type {
+  IngressRuleSpec,
+  LoadBalancerPort,
+  ObservedIngressRule,
+  SecurityGroupPort,
+} from '../domain/network-ports';
+import type { Node } from '../domain/node';
+
+/** What {@link syncSecurityGroups} works on. */
+export interface SecurityGroupSyncInput {
+  readonly config: SyncConfig;
+  readonly cluster: ClusterConfig;
+  /** The cluster's desired nodes; their primary interfaces name the node groups when none are configured. */
+  readonly nodes: readonly Node[];
+  /** Plan only; write nothing. */
+  readonly dryRun?: boolean;
+  /** The NLB when the config does not name it (the stack created it); else `cluster.loadBalancer.arn`. */
+  readonly loadBalancerArn?: string;
+}
+
+/** The adapters {@link syncSecurityGroups} needs. */
+export interface SecurityGroupSyncDeps {
+  readonly securityGroups: SecurityGroupPort;
+  readonly loadBalancers: LoadBalancerPort;
+  readonly logger: Logger;
+}
+
+/** What a security-group pass planned and applied. */
+export interface SecurityGroupSyncResult {
+  readonly cluster: string;
+  /** Set when the pass did nothing on purpose (no config, disabled, no group to manage), with the reason. */
+  readonly skipped?: string;
+  readonly dryRun: boolean;
+  /** The node groups managed. */
+  readonly groupIds: readonly string[];
+  /** Where NLB traffic and health checks are admitted from, and why. */
+  readonly source?: { readonly mode: IngressSourceMode; readonly sources: readonly string[]; readonly reason: string };
+  /** Every change, with its reason, in the order applied. */
+  readonly plan: readonly IngressChange[];
+  /** The changes applied (empty in a dry run). */
+  readonly applied: readonly IngressChange[];
+  /** Desired rules an unowned rule already satisfies; left to their owner. */
+  readonly coveredByUnowned: readonly { readonly groupId: string; readonly rule: string; readonly by: string }[];
+  readonly counts: readonly GroupRuleCount[];
+  /** Quota and client-IP warnings, also logged. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Makes the node security groups admit the NLB's traffic and health checks on exactly the cluster's
+ * NodePorts (and clients on traffic ports where the client IP is preserved), revoking only rules this
+ * deployment owns for this cluster.
+ * @throws AmbiguousSecurityGroupError, IngressSourceError, MissingResourceError, SecurityGroupRuleLimitError
+ * @example
+ * const result = await syncSecurityGroups({ config, cluster, nodes }, { securityGroups, loadBalancers, logger });
+ */
+export async function syncSecurityGroups(
+  input: SecurityGroupSyncInput,
+  deps: SecurityGroupSyncDeps,
+): Promise<SecurityGroupSyncResult> {
+  const { config, cluster, nodes } = input;
+  const dryRun = input.dryRun ?? false;
+  const settings = cluster.securityGroups;
+  const empty = (skipped: string, warnings: string[] = []): SecurityGroupSyncResult => ({
+    cluster: cluster.name,
+    skipped,
+    dryRun,
+    groupIds: [],
+    plan: [],
+    applied: [],
+    coveredByUnowned: [],
+    counts: [],
+    warnings,
+  });
+  if (settings === undefined) return empty('no securityGroups config');
+  if (!settings.enabled) return empty('securityGroups.enabled is false');
+
+  const groupIds = await nodeGroups(cluster, nodes, deps.securityGroups);
+  if (groupIds.length === 0) {
+    const warning = `cluster "${cluster.name}" has no desired node to find its security group from; rules left as they are`;
+    deps.logger.warn(warning, { cluster: cluster.name });
+    return empty('no node security group known', [warning]);
+  }
+
+  const arn = input.loadBalancerArn ?? cluster.loadBalancer.arn;
+  if (arn === undefined) {
+    throw new MissingResourceError(`cluster "${cluster.name}" names no load balancer; its ingress source is unknown`);
+  }
+  const loadBalancer = await deps.loadBalancers.describeLoadBalancer(arn);
+  const mode: ConfiguredSourceMode = settings.source;
+  let facts: LoadBalancerSourceFacts = { securityGroupIds: loadBalancer.securityGroupIds };
+  for (let need = nextSourceFact(mode, facts); need !== undefined; need = nextSourceFact(mode, facts)) {
+    facts =
+      need === 'privateIps'
+        ? { ...facts, privateIps: await deps.loadBalancers.describePrivateIps(loadBalancer) }
+        : { ...facts, vpcCidrs: await deps.loadBalancers.describeVpcCidrs(loadBalancer.vpcId) };
+  }
+  const source = resolveIngressSource(mode, facts);
+  const desired = desireIngress({ ownerId: config.ownerId, cluster, source });
+
+  const observed: Record<string, ObservedIngressRule[]> = {};
+  for (const groupId of groupIds) observed[groupId] = await deps.securityGroups.describeIngressRules(groupId);
+  const plan = planIngress({
+    ownerId: config.ownerId,
+    clusterName: cluster.name,
+    groupIds,
+    desired: desired.rules,
+    observed,
+  });
+  const warnings = [...desired.warnings, ...plan.warnings];
+  for (const warning of warnings) deps.logger.warn(warning, { cluster: cluster.name });
+  for (const change of plan.changes) {
+    deps.logger.info('security group change planned', {
+      cluster: cluster.name,
+      groupId: change.groupId,
+      change: change.kind,
+      rule: describeRule(change.rule),
+      reason: change.reason,
+      dryRun,
+    });
+  }
+
+  const applied = dryRun ? [] : await apply(plan.changes, deps.securityGroups);
+  return {
+    cluster: cluster.name,
+    dryRun,
+    groupIds,
+    source: {
+      mode: source.mode,
+      sources: source.sources.map((s) => (s.kind === 'cidr' ? s.cidr : s.groupId)),
+      reason: source.reason,
+    },
+    plan: plan.changes,
+    applied,
+    coveredByUnowned: plan.coveredByUnowned.map((c) => ({ groupId: c.groupId, rule: describeRule(c.rule), by: c.by })),
+    counts: plan.counts,
+    warnings,
+  };
+}
+
+async function nodeGroups(cluster: ClusterConfig, nodes: readonly Node[], port: SecurityGroupPort): Promise<string[]> {
+  const configured = cluster.securityGroups?.groupIds;
+  if (configured !== undefined && configured.length > 0) return [...new Set(configured)].sort();
+  const candidates = nodeGroupCandidates(nodes);
+  if (candidates.length <= 1) return candidates;
+  return chooseNodeGroups(cluster.name, await port.describeGroups(candidates));
+}
+
+/** Applies in plan order, one call per run of same-kind changes of a group. */
+async function apply(changes: readonly IngressChange[], port: SecurityGroupPort): Promise<IngressChange[]> {
+  const applied: IngressChange[] = [];
+  let index = 0;
+  while (index < changes.length) {
+    const first = changes[index] as IngressChange;
+    let end = index + 1;
+    while (end < changes.length && changes[end]?.kind === first.kind && changes[end]?.groupId === first.groupId) end += 1;
+    const run = changes.slice(index, end);
+    if (first.kind === 'authorize') {
+      await port.authorizeIngress(
+        first.groupId,
+        run.map((c) => c.rule as IngressRuleSpec),
+      );
+    } else if (first.kind === 'revoke') {
+      await port.revokeIngress(
+        first.groupId,
+        run.map((c) => c.rule as ObservedIngressRule),
+      );
+    } else {
+      for (const change of run) {
+        if (change.kind === 'update-description') {
+          await port.updateIngressDescription(change.groupId, change.rule, change.description);
+        }
+      }
+    }
+    applied.push(...run);
+    index = end;
+  }
+  return applied;
+}

@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSyncConfig } from '../../../lambdas/domain/config';
+import { createLifecycleHandler } from '../../../lambdas/handlers/lifecycle-handler';
+import { createReconcileHandler } from '../../../lambdas/handlers/reconcile-handler';
+import { asgNode, FakeAws, fakeDeps } from '../../support/fake-aws';
+
+const TG = 'arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/app/0123456789abcdef';
+const config = parseSyncConfig({
+  clusters: [
+    {
+      name: 'prod',
+      nodeSource: { autoScalingGroups: ['my-asg'] },
+      portMappings: [{ name: 'app', targetGroupArn: TG, nodePort: 30000 }],
+    },
+  ],
+});
+
+function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<string, unknown>;
+}
+
+/** The instance the AWS sample events name. */
+const EVENT_INSTANCE = 'i-1234567890abcdef0';
+
+function world() {
+  const fake = new FakeAws();
+  const existing = asgNode(1);
+  const launching = { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99', lifecycleState: 'Pending:Wait' };
+  fake.addGroup('my-asg', [existing, launching]);
+  fake.targets.set(TG, [{ id: existing.privateIp ?? '', port: 30000, state: 'healthy' }]);
+  return { fake, deps: fakeDeps(fake), existing, launching };
+}
+
+describe('Handler: lifecycle', () => {
+  it('registers a launching instance and then answers CONTINUE', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const handler = createLifecycleHandler(config, deps);
+    // Act
+    const [outcome] = await handler(fixture('lifecycle-launch'));
+    // Assess
+    expect(outcome?.status).toBe('completed');
+    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+  });
+
+  it('deregisters a terminating instance before answering CONTINUE, even if the ASG still shows it InService', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    fake.addGroup('my-asg', [asgNode(1), { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' }]);
+    fake.targets.set(TG, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.0.0.99', port: 30000, state: 'healthy' },
+    ]);
+    const handler = createLifecycleHandler(config, deps);
+    // Act
+    await handler(fixture('lifecycle-terminate'));
+    // Assess
+    expect(fake.writes).toEqual([`deregister ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+  });
+
+  it('never registers an instance headed into a warm pool, and still answers CONTINUE', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    fake.addGroup('my-asg', [asgNode(1), { ...asgNode(2), instanceId: EVENT_INSTANCE, lifecycleState: 'Warmed:Pending:Wait' }]);
+    const handler = createLifecycleHandler(config, deps);
+    // Act
+    await handler(fixture('lifecycle-launch-to-warm-pool'));
+    // Assess
+    expect(fake.writes).toEqual([`complete ${EVENT_INSTANCE} CONTINUE`]);
+  });
+
+  it('rejects a malformed event with a named error and makes no call', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const handler = createLifecycleHandler(config, deps);
+    // Act & Assess
+    await expect(handler(fixture('lifecycle-malformed'))).rejects.toMatchObject({
+      name: 'MalformedEventError',
+      message: expect.stringContaining('detail.LifecycleActionToken'),
+    });
+    expect(fake.writes).toEqual([]);
+  });
+
+  it('skips, with a logged reason, an ASG no cluster knows and makes no write call', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const warn = jest.spyOn(deps.logger, 'warn');
+    const handler = createLifecycleHandler(config, deps);
+    // Act
+    const [outcome] = await handler(fixture('lifecycle-unknown-asg'));
+    // Assess
+    expect(outcome).toEqual({ status: 'skipped', reason: 'no configured cluster has Auto Scaling group "someone-elses-asg"' });
+    expect(warn).toHaveBeenCalledWith('Skipped lifecycle action', expect.objectContaining({ reason: outcome?.reason }));
+    expect(fake.writes).toEqual([]);
+  });
+
+  it('leaves the action unanswered and fails when the pass fails, so Lambda retries', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    fake.targets.delete(TG);
+    const handler = createLifecycleHandler(config, deps);
+    // Act & Assess
+    await expect(handler(fixture('lifecycle-launch'))).rejects.toThrow(/not found/);
+    expect(fake.writes).toEqual([]);
+  });
+
+  it('accepts the event wrapped in an SQS record, as the deployed FIFO queue delivers it', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const handler = createLifecycleHandler(config, deps);
+    const sqs = {
+      Records: [
+        {
+          messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
+          receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
+          body: JSON.stringify(fixture('lifecycle-launch')),
+          attributes: {
+            ApproximateReceiveCount: '1',
+            SentTimestamp: '1545082649183',
+            SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+            ApproximateFirstReceiveTimestamp: '1545082649185',
+            MessageGroupId: 'prod',
+            MessageDeduplicationId: '12345678-1234-1234-1234-123456789012',
+            SequenceNumber: '18849496460467696128',
+          },
+          messageAttributes: {},
+          md5OfBody: '098f6bcd4621d373cade4e832627b4f6',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn:aws:sqs:us-east-2:123456789012:my-queue.fifo',
+          awsRegion: 'us-east-2',
+        },
+      ],
+    };
+    // Act
+    await handler(sqs);
+    // Assess
+    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+  });
+});
+
+describe('Handler: reconcile', () => {
+  it('runs a full pass of every cluster on the schedule', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    const result = await handler(fixture('scheduled'));
+    // Assess
+    expect(result.passes.map((p) => p.cluster)).toEqual(['prod']);
+    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`]);
+  });
+
+  it('treats an ASG terminate-successful event as evidence the instance is leaving', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    fake.targets.set(TG, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.0.0.99', port: 30000, state: 'healthy' },
+    ]);
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    await handler(fixture('asg-terminate-successful'));
+    // Assess
+    expect(fake.writes).toEqual([`deregister ${TG} 10.0.0.99:30000`]);
+  });
+
+  it('deregisters a spot instance on its interruption warning', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const spot = { ...asgNode(3), instanceId: 'i-0b662ef9931388ba0', privateIp: '10.0.0.77' };
+    fake.addGroup('my-asg', [asgNode(1), spot]);
+    fake.targets.set(TG, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.0.0.77', port: 30000, state: 'healthy' },
+    ]);
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    await handler(fixture('spot-interruption'));
+    // Assess
+    expect(fake.writes).toEqual([`deregister ${TG} 10.0.0.77:30000`]);
+  });
+
+  it('rejects an event it does not accept, before any AWS call', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const handler = createReconcileHandler(config, deps);
+    // Act & Assess
+    await expect(handler({ source: 'aws.ec2', 'detail-type': 'Something Else' })).rejects.toMatchObject({
+      name: 'MalformedEventError',
+    });
+    expect(fake.writes).toEqual([]);
+  });
+
+  it('fails loudly, with the refusal in the error, when a guard refuses the plan', async () => {
+    // Prepare: the ASG says 3 nodes are wanted but lists only one; 3 healthy targets would go
+    const { fake, deps } = world();
+    fake.addGroup('my-asg', [asgNode(1)], 4);
+    fake.targets.set(TG, ['10.0.0.11', '10.0.0.21', '10.0.0.22', '10.0.0.23'].map((id) => ({ id, port: 30000, state: 'healthy' as const })));
+    const addMetric = jest.spyOn(deps.metrics, 'addMetric');
+    const handler = createReconcileHandler(config, deps);
+    // Act & Assess
+    await expect(handler(fixture('scheduled'))).rejects.toMatchObject({
+      name: 'PassFailedError',
+      message: expect.stringContaining('GuardRefusalError'),
+    });
+    expect(fake.writes).toEqual([]);
+    expect(addMetric).toHaveBeenCalledWith('GuardRefusals', 'Count', 1);
+    expect(addMetric).toHaveBeenCalledWith('PassFailures', 'Count', 1);
+  });
+
+  it('skips an ASG result event for an ASG no cluster knows', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const event = fixture('asg-terminate-successful');
+    (event.detail as Record<string, unknown>).AutoScalingGroupName = 'other';
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    const result = await handler(event);
+    // Assess
+    expect(result.skipped).toEqual(['no configured cluster has Auto Scaling group "other"']);
+    expect(fake.writes).toEqual([]);
+  });
+});
