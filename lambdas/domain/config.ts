@@ -6,8 +6,10 @@ import { z } from 'zod';
  * start and by the CLI, always through {@link parseSyncConfig}, so every error names its field.
  */
 
-const ARN_TG = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
-const ARN_LB = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(net|app)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
+const ARN_TG =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
+const ARN_LB =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(net|app)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
 const CIDR_V4 = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/;
 const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
 
@@ -110,13 +112,19 @@ export const clusterSchema = z.object({
 export const syncConfigSchema = z
   .object({
     /** Marks what this deployment owns (rule descriptions, TXT records). */
-    ownerId: z.string().regex(/^[A-Za-z0-9-]{1,40}$/).default('nlb-nodeport-sync'),
+    ownerId: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,40}$/)
+      .default('nlb-nodeport-sync'),
     clusters: z.array(clusterSchema).min(1),
     /** Preserved targets shared by every cluster. */
     preservedTargets: z.array(z.string().min(1)).default([]),
     safety: safetySchema.default({ maxDeregisterShare: 0.5 }),
     /** Full reconcile schedule, as an EventBridge rate() or cron() expression. */
-    schedule: z.string().regex(/^(rate|cron)\(.+\)$/).default('rate(5 minutes)'),
+    schedule: z
+      .string()
+      .regex(/^(rate|cron)\(.+\)$/)
+      .default('rate(5 minutes)'),
     /** Also react to EC2 rebalance recommendations (spot). */
     rebalanceRecommendations: z.boolean().default(false),
     /** Email addresses subscribed to the alarm topic. */
@@ -127,7 +135,11 @@ export const syncConfigSchema = z
     const clusterNames = new Set<string>();
     config.clusters.forEach((cluster, ci) => {
       if (clusterNames.has(cluster.name)) {
-        ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'name'], message: `duplicate cluster name "${cluster.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', ci, 'name'],
+          message: `duplicate cluster name "${cluster.name}"`,
+        });
       }
       clusterNames.add(cluster.name);
       const creates = cluster.loadBalancer.create !== undefined;
@@ -135,7 +147,11 @@ export const syncConfigSchema = z
       cluster.portMappings.forEach((mapping, mi) => {
         const path = ['clusters', ci, 'portMappings', mi];
         if (names.has(mapping.name)) {
-          ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `duplicate port mapping name "${mapping.name}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'name'],
+            message: `duplicate port mapping name "${mapping.name}"`,
+          });
         }
         names.add(mapping.name);
         if (!creates && mapping.targetGroupArn === undefined) {
@@ -165,7 +181,11 @@ export const syncConfigSchema = z
       });
       for (const [pi, preserved] of [...cluster.preservedTargets].entries()) {
         if (preserved.includes('/') && !CIDR_V4.test(preserved)) {
-          ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'preservedTargets', pi], message: 'is not an IPv4 CIDR' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', ci, 'preservedTargets', pi],
+            message: 'is not an IPv4 CIDR',
+          });
         }
       }
       const sg = cluster.securityGroups;
@@ -211,7 +231,9 @@ export function parseSyncConfig(raw: unknown, source = 'config'): SyncConfig {
   if (result.success) return result.data;
   throw new ConfigError(
     source,
-    result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`),
+    result.error.issues.map(
+      (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+    ),
   );
 }
 

@@ -66,16 +66,21 @@ export function desireRecords(input: {
   const add = (set: RecordSet): void => {
     const name = set.name;
     if (name !== zoneName && !name.endsWith(`.${zoneName}`)) {
-      throw new DnsPlanError(`record name ${name} of cluster "${cluster.name}" is not inside hosted zone ${zoneName}`);
+      throw new DnsPlanError(
+        `record name ${name} of cluster "${cluster.name}" is not inside hosted zone ${zoneName}`,
+      );
     }
     const key = `${name}|${set.type}`;
-    if (sets.has(key)) throw new DnsPlanError(`cluster "${cluster.name}" asks for two ${set.type} records at ${name}`);
+    if (sets.has(key))
+      throw new DnsPlanError(`cluster "${cluster.name}" asks for two ${set.type} records at ${name}`);
     sets.set(key, set);
     names.add(name);
   };
   if (dns.aliasNames.length > 0) {
     if (loadBalancer === undefined) {
-      throw new DnsPlanError(`dns.aliasNames of cluster "${cluster.name}" need the load balancer, and none is known`);
+      throw new DnsPlanError(
+        `dns.aliasNames of cluster "${cluster.name}" need the load balancer, and none is known`,
+      );
     }
     const alias = {
       dnsName: normaliseRecordName(loadBalancer.dnsName),
@@ -90,7 +95,9 @@ export function desireRecords(input: {
   }
   if (dns.nodeRecordName !== undefined) {
     const name = normaliseRecordName(dns.nodeRecordName);
-    const ips = [...new Set(input.nodes.flatMap((node) => (node.privateIp === undefined ? [] : [node.privateIp])))].sort(compareIps);
+    const ips = [
+      ...new Set(input.nodes.flatMap((node) => (node.privateIp === undefined ? [] : [node.privateIp]))),
+    ].sort(compareIps);
     if (ips.length > MAX_VALUES_PER_RECORD_SET) {
       warnings.push(
         `${ips.length} node IPs for ${name}, more than the ${MAX_VALUES_PER_RECORD_SET} values a record set holds: ` +
@@ -111,7 +118,12 @@ export function desireRecords(input: {
     const domain = normaliseRecordName(dns.srvDomain);
     for (const mapping of cluster.portMappings) {
       for (const protocol of trafficProtocols(mapping)) {
-        add({ name: `_${mapping.name}._${protocol}.${domain}`, type: 'SRV', ttl: dns.ttl, values: [`0 50 ${mapping.nodePort} ${target}`] });
+        add({
+          name: `_${mapping.name}._${protocol}.${domain}`,
+          type: 'SRV',
+          ttl: dns.ttl,
+          values: [`0 50 ${mapping.nodePort} ${target}`],
+        });
       }
     }
   }
@@ -159,7 +171,9 @@ export function planRecords(input: {
     observedByName.set(name, [...(observedByName.get(name) ?? []), { ...set, name }]);
   }
   const isOwned = (name: string): boolean =>
-    (observedByName.get(name) ?? []).some((set) => set.type === 'TXT' && set.setIdentifier === undefined && set.values.includes(marker));
+    (observedByName.get(name) ?? []).some(
+      (set) => set.type === 'TXT' && set.setIdentifier === undefined && set.values.includes(marker),
+    );
   const desiredByName = new Map<string, RecordSet[]>();
   for (const name of input.desired.names) desiredByName.set(normaliseRecordName(name), []);
   for (const set of input.desired.recordSets) {
@@ -179,18 +193,25 @@ export function planRecords(input: {
         if (current === undefined) {
           changes.push({ action: 'CREATE', recordSet: set, reason: `${set.type} ${name} is missing` });
         } else if (!sameRecordSet(current, set)) {
-          changes.push({ action: 'UPSERT', recordSet: set, reason: `${set.type} ${name} differs: ${difference(current, set)}` });
+          changes.push({
+            action: 'UPSERT',
+            recordSet: set,
+            reason: `${set.type} ${name} differs: ${difference(current, set)}`,
+          });
         }
       }
       const wantedTypes = new Set(wanted.map((set) => set.type));
-      for (const set of observed.filter((o) => simple(o) && DATA_TYPES.has(o.type) && !wantedTypes.has(o.type)).sort(compareSets)) {
+      for (const set of observed
+        .filter((o) => simple(o) && DATA_TYPES.has(o.type) && !wantedTypes.has(o.type))
+        .sort(compareSets)) {
         changes.push({ action: 'DELETE', recordSet: set, reason: `${set.type} ${name} is no longer wanted` });
       }
       continue;
     }
     if (observed.length === 0) {
       if (wanted.length === 0) continue;
-      for (const set of wanted) changes.push({ action: 'CREATE', recordSet: set, reason: `${set.type} ${name} is new` });
+      for (const set of wanted)
+        changes.push({ action: 'CREATE', recordSet: set, reason: `${set.type} ${name} is new` });
       changes.push({
         action: 'CREATE',
         recordSet: { name, type: 'TXT', ttl: input.ttl, values: [marker] },
@@ -220,7 +241,11 @@ export function planRecords(input: {
     }
     const txt = observed.find((o) => simple(o) && o.type === 'TXT');
     if (txt !== undefined && txt.values.length === 1) {
-      changes.push({ action: 'DELETE', recordSet: txt, reason: `ownership marker of ${name}, no longer configured` });
+      changes.push({
+        action: 'DELETE',
+        recordSet: txt,
+        reason: `ownership marker of ${name}, no longer configured`,
+      });
     } else {
       warnings.push(`the TXT set at ${name} holds other values beside our marker; the marker stays`);
     }
@@ -265,10 +290,12 @@ export function splitIntoBatches<T extends RecordChange>(
   let records = 0;
   let chars = 0;
   for (const group of groups) {
-    const weight = group.map(changeWeight).reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }), {
-      records: 0,
-      chars: 0,
-    });
+    const weight = group
+      .map(changeWeight)
+      .reduce((a, b) => ({ records: a.records + b.records, chars: a.chars + b.chars }), {
+        records: 0,
+        chars: 0,
+      });
     if (weight.records > limits.maxRecords || weight.chars > limits.maxChars) {
       throw new DnsPlanError(`the changes of ${group[0]?.recordSet.name} alone pass Route 53's batch limits`);
     }
@@ -293,7 +320,9 @@ export function sameRecordSet(a: RecordSet, b: RecordSet): boolean {
 
 function difference(current: RecordSet, wanted: RecordSet): string {
   if ((current.alias === undefined) !== (wanted.alias === undefined)) {
-    return wanted.alias === undefined ? 'is an alias, wanted plain values' : 'has plain values, wanted an alias';
+    return wanted.alias === undefined
+      ? 'is an alias, wanted plain values'
+      : 'has plain values, wanted an alias';
   }
   if (current.alias !== undefined && wanted.alias !== undefined) {
     const parts: string[] = [];
@@ -303,7 +332,8 @@ function difference(current: RecordSet, wanted: RecordSet): string {
     if (current.alias.hostedZoneId !== wanted.alias.hostedZoneId) {
       parts.push(`zone ${current.alias.hostedZoneId} -> ${wanted.alias.hostedZoneId}`);
     }
-    if (current.alias.evaluateTargetHealth !== wanted.alias.evaluateTargetHealth) parts.push('evaluate target health');
+    if (current.alias.evaluateTargetHealth !== wanted.alias.evaluateTargetHealth)
+      parts.push('evaluate target health');
     return parts.join(', ');
   }
   const parts: string[] = [];
@@ -312,8 +342,10 @@ function difference(current: RecordSet, wanted: RecordSet): string {
   const want = new Set(wanted.values.map(normaliseValue));
   const added = [...want].filter((v) => !have.has(v));
   const removed = [...have].filter((v) => !want.has(v));
-  if (added.length > 0) parts.push(`+${added.length} (${added.slice(0, 5).join(' ')}${added.length > 5 ? ' ...' : ''})`);
-  if (removed.length > 0) parts.push(`-${removed.length} (${removed.slice(0, 5).join(' ')}${removed.length > 5 ? ' ...' : ''})`);
+  if (added.length > 0)
+    parts.push(`+${added.length} (${added.slice(0, 5).join(' ')}${added.length > 5 ? ' ...' : ''})`);
+  if (removed.length > 0)
+    parts.push(`-${removed.length} (${removed.slice(0, 5).join(' ')}${removed.length > 5 ? ' ...' : ''})`);
   return parts.join(', ');
 }
 
@@ -331,4 +363,3 @@ function compareSets(a: RecordSet, b: RecordSet): number {
   const kb = `${b.name}|${b.type}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
-

@@ -1,4 +1,5 @@
 import type { ClusterConfig, PortMapping } from './config';
+import { compareIps } from './ip-addresses';
 import { AmbiguousSecurityGroupError, IngressSourceError } from './network-errors';
 import type {
   IngressProtocol,
@@ -8,7 +9,6 @@ import type {
   SecurityGroupInfo,
 } from './network-ports';
 import type { Node } from './node';
-import { compareIps } from './ip-addresses';
 import { formatPortRange, mergePortRanges } from './port-ranges';
 
 /**
@@ -29,7 +29,11 @@ export const RULE_PURPOSES = ['client', 'health', 'traffic'] as const;
 /** Why a rule exists. */
 export type RulePurpose = (typeof RULE_PURPOSES)[number];
 /** Where NLB traffic and health checks come from. */
-export const INGRESS_SOURCE_MODES = ['load-balancer-security-group', 'load-balancer-ips', 'vpc-cidr'] as const;
+export const INGRESS_SOURCE_MODES = [
+  'load-balancer-security-group',
+  'load-balancer-ips',
+  'vpc-cidr',
+] as const;
 /** Where NLB traffic and health checks come from, once `auto` is resolved. */
 export type IngressSourceMode = (typeof INGRESS_SOURCE_MODES)[number];
 /** The source setting as the config spells it. */
@@ -47,18 +51,31 @@ export function ruleOwnerPrefix(ownerId: string, clusterName: string): string {
  * @example ruleDescription('nlb-nodeport-sync', 'blue', ['health', 'traffic'])
  * // 'nlb-nodeport-sync:nlb-nodeport-sync/blue:health+traffic'
  */
-export function ruleDescription(ownerId: string, clusterName: string, purposes: Iterable<RulePurpose>): string {
+export function ruleDescription(
+  ownerId: string,
+  clusterName: string,
+  purposes: Iterable<RulePurpose>,
+): string {
   const sorted = [...new Set(purposes)].sort();
   const description = `${ruleOwnerPrefix(ownerId, clusterName)}${sorted.join('+')}`;
   // The config's patterns bound ownerId (40) and the cluster name (40), so this never trips; it guards the schema.
-  if (description.length > MAX_RULE_DESCRIPTION_LENGTH || !/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/.test(description)) {
-    throw new IngressSourceError(`rule description "${description}" is not a valid security-group description`);
+  if (
+    description.length > MAX_RULE_DESCRIPTION_LENGTH ||
+    !/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/.test(description)
+  ) {
+    throw new IngressSourceError(
+      `rule description "${description}" is not a valid security-group description`,
+    );
   }
   return description;
 }
 
 /** Whether an observed rule belongs to this deployment and cluster (its description starts with our prefix). */
-export function isOwnedRule(rule: Pick<ObservedIngressRule, 'description'>, ownerId: string, clusterName: string): boolean {
+export function isOwnedRule(
+  rule: Pick<ObservedIngressRule, 'description'>,
+  ownerId: string,
+  clusterName: string,
+): boolean {
   return rule.description?.startsWith(ruleOwnerPrefix(ownerId, clusterName)) ?? false;
 }
 
@@ -75,7 +92,9 @@ export function sourceKey(source: IngressSource): string {
 }
 
 /** A rule's identity as AWS sees it: protocol, ports and source. The description is not part of it. */
-export function ruleKey(rule: Pick<IngressRuleSpec, 'fromPort' | 'toPort'> & { protocol: string; source: IngressSource }): string {
+export function ruleKey(
+  rule: Pick<IngressRuleSpec, 'fromPort' | 'toPort'> & { protocol: string; source: IngressSource },
+): string {
   return `${rule.protocol}|${rule.fromPort}-${rule.toPort}|${sourceKey(rule.source)}`;
 }
 
@@ -98,10 +117,14 @@ export interface ResolvedIngressSource {
  * Which facts the source choice still needs: `auto` tries the NLB's security group first, then its
  * private IPs, then the VPC CIDR (tightest first).
  */
-export function nextSourceFact(mode: ConfiguredSourceMode, facts: LoadBalancerSourceFacts): 'privateIps' | 'vpcCidrs' | undefined {
+export function nextSourceFact(
+  mode: ConfiguredSourceMode,
+  facts: LoadBalancerSourceFacts,
+): 'privateIps' | 'vpcCidrs' | undefined {
   if (mode === 'load-balancer-security-group') return undefined;
   if (mode === 'auto' && facts.securityGroupIds.length > 0) return undefined;
-  if ((mode === 'auto' || mode === 'load-balancer-ips') && facts.privateIps === undefined) return 'privateIps';
+  if ((mode === 'auto' || mode === 'load-balancer-ips') && facts.privateIps === undefined)
+    return 'privateIps';
   if (mode === 'load-balancer-ips') return undefined;
   if (mode === 'auto' && (facts.privateIps?.length ?? 0) > 0) return undefined;
   return facts.vpcCidrs === undefined ? 'vpcCidrs' : undefined;
@@ -111,7 +134,10 @@ export function nextSourceFact(mode: ConfiguredSourceMode, facts: LoadBalancerSo
  * Resolves where NLB traffic and health checks come from.
  * @throws IngressSourceError when the configured mode has nothing to offer (no NLB group, no NLB interfaces)
  */
-export function resolveIngressSource(mode: ConfiguredSourceMode, facts: LoadBalancerSourceFacts): ResolvedIngressSource {
+export function resolveIngressSource(
+  mode: ConfiguredSourceMode,
+  facts: LoadBalancerSourceFacts,
+): ResolvedIngressSource {
   const groups = [...facts.securityGroupIds].sort();
   const ips = [...new Set(facts.privateIps ?? [])].sort(compareIps);
   const cidrs = [...new Set(facts.vpcCidrs ?? [])].filter((cidr) => cidr !== ANYWHERE).sort();
@@ -141,14 +167,17 @@ export function resolveIngressSource(mode: ConfiguredSourceMode, facts: LoadBala
       return fromGroup('configured: the load balancer security group');
     case 'load-balancer-ips':
       if (ips.length === 0) {
-        throw new IngressSourceError('securityGroups.source is load-balancer-ips but no load balancer network interface was found');
+        throw new IngressSourceError(
+          'securityGroups.source is load-balancer-ips but no load balancer network interface was found',
+        );
       }
       return fromIps('configured: the load balancer private IPs');
     case 'vpc-cidr':
       return fromVpc('configured: the VPC CIDR');
     default:
       if (groups.length > 0) return fromGroup('auto: the load balancer has a security group');
-      if (ips.length > 0) return fromIps('auto: the load balancer has no security group; its private IPs are known');
+      if (ips.length > 0)
+        return fromIps('auto: the load balancer has no security group; its private IPs are known');
       return fromVpc('auto: neither a load balancer security group nor its private IPs are available');
   }
 }
@@ -169,7 +198,9 @@ export function trafficProtocols(mapping: Pick<PortMapping, 'protocol'>): Ingres
  * Whether the target group sees the client's IP: explicit setting, else AWS's default (on for instance
  * targets and for UDP / TCP_UDP groups, off for ip targets over TCP / TLS).
  */
-export function preservesClientIp(mapping: Pick<PortMapping, 'preserveClientIp' | 'targetType' | 'protocol'>): boolean {
+export function preservesClientIp(
+  mapping: Pick<PortMapping, 'preserveClientIp' | 'targetType' | 'protocol'>,
+): boolean {
   if (mapping.preserveClientIp !== undefined) return mapping.preserveClientIp;
   return mapping.targetType === 'instance' || mapping.protocol === 'UDP' || mapping.protocol === 'TCP_UDP';
 }
@@ -197,12 +228,21 @@ export function desireIngress(input: {
     throw new IngressSourceError(`${ANYWHERE} in securityGroups.clientCidrs needs allowAnywhere: true`);
   }
   for (const s of source.sources) {
-    if (s.kind === 'cidr' && s.cidr === ANYWHERE) throw new IngressSourceError(`the NLB source resolved to ${ANYWHERE}`);
+    if (s.kind === 'cidr' && s.cidr === ANYWHERE)
+      throw new IngressSourceError(`the NLB source resolved to ${ANYWHERE}`);
   }
   const warnings: string[] = [];
   // (protocol, source) -> port -> purposes
-  const wanted = new Map<string, { protocol: IngressProtocol; source: IngressRuleSpec['source']; ports: Map<number, Set<RulePurpose>> }>();
-  const want = (protocol: IngressProtocol, from: IngressRuleSpec['source'], port: number, purpose: RulePurpose): void => {
+  const wanted = new Map<
+    string,
+    { protocol: IngressProtocol; source: IngressRuleSpec['source']; ports: Map<number, Set<RulePurpose>> }
+  >();
+  const want = (
+    protocol: IngressProtocol,
+    from: IngressRuleSpec['source'],
+    port: number,
+    purpose: RulePurpose,
+  ): void => {
     const key = `${protocol}|${sourceKey(from)}`;
     let entry = wanted.get(key);
     if (entry === undefined) {
@@ -218,7 +258,8 @@ export function desireIngress(input: {
       for (const from of source.sources) want(protocol, from, mapping.nodePort, 'traffic');
     }
     // NLB health checks are TCP/HTTP(S), even for UDP groups; without a health-check NodePort they hit the traffic port.
-    for (const from of source.sources) want('tcp', from, mapping.healthCheckNodePort ?? mapping.nodePort, 'health');
+    for (const from of source.sources)
+      want('tcp', from, mapping.healthCheckNodePort ?? mapping.nodePort, 'health');
     if (!preservesClientIp(mapping)) continue;
     if (clientCidrs.length === 0 && source.mode !== 'load-balancer-security-group') {
       warnings.push(
@@ -252,8 +293,18 @@ export function desireIngress(input: {
 
 /** One change to a security group, with the reason for it. */
 export type IngressChange =
-  | { readonly kind: 'authorize'; readonly groupId: string; readonly rule: IngressRuleSpec; readonly reason: string }
-  | { readonly kind: 'revoke'; readonly groupId: string; readonly rule: ObservedIngressRule; readonly reason: string }
+  | {
+      readonly kind: 'authorize';
+      readonly groupId: string;
+      readonly rule: IngressRuleSpec;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'revoke';
+      readonly groupId: string;
+      readonly rule: ObservedIngressRule;
+      readonly reason: string;
+    }
   | {
       readonly kind: 'update-description';
       readonly groupId: string;
@@ -276,7 +327,11 @@ export interface IngressPlan {
   /** Per group in group order; within a group in the order to apply them. */
   readonly changes: readonly IngressChange[];
   /** Desired rules an unowned rule with the same protocol, ports and source already satisfies (AWS would call ours a duplicate). */
-  readonly coveredByUnowned: readonly { readonly groupId: string; readonly rule: IngressRuleSpec; readonly by: string }[];
+  readonly coveredByUnowned: readonly {
+    readonly groupId: string;
+    readonly rule: IngressRuleSpec;
+    readonly by: string;
+  }[];
   readonly counts: readonly GroupRuleCount[];
   readonly warnings: readonly string[];
 }
@@ -313,7 +368,12 @@ export function planIngress(input: {
         continue;
       }
       if (owned.has(key)) {
-        revokes.push({ kind: 'revoke', groupId, rule, reason: `duplicate of owned rule ${owned.get(key)?.ruleId}` });
+        revokes.push({
+          kind: 'revoke',
+          groupId,
+          rule,
+          reason: `duplicate of owned rule ${owned.get(key)?.ruleId}`,
+        });
         continue;
       }
       owned.set(key, rule);
@@ -341,14 +401,21 @@ export function planIngress(input: {
         covered.push({ groupId, rule, by: theirs.ruleId });
         continue;
       }
-      authorizes.push({ kind: 'authorize', groupId, rule, reason: `${describeRule(rule)} is needed and missing` });
+      authorizes.push({
+        kind: 'authorize',
+        groupId,
+        rule,
+        reason: `${describeRule(rule)} is needed and missing`,
+      });
     }
     for (const [key, rule] of owned) {
-      if (!wantedKeys.has(key)) revokes.push({ kind: 'revoke', groupId, rule, reason: `${describeRule(rule)} is no longer needed` });
+      if (!wantedKeys.has(key))
+        revokes.push({ kind: 'revoke', groupId, rule, reason: `${describeRule(rule)} is no longer needed` });
     }
     revokes.sort((a, b) => compareObserved(a.rule as ObservedIngressRule, b.rule as ObservedIngressRule));
     const countable = observed.filter((rule) => !isIpv6(rule)).length;
-    const after = countable - revokes.filter((c) => !isIpv6(c.rule as ObservedIngressRule)).length + authorizes.length;
+    const after =
+      countable - revokes.filter((c) => !isIpv6(c.rule as ObservedIngressRule)).length + authorizes.length;
     const addFirstPeak = countable + authorizes.length;
     const revokeFirst = addFirstPeak > quota && authorizes.length > 0 && revokes.length > 0;
     const peak = revokeFirst ? Math.max(countable, after) : addFirstPeak;
@@ -359,7 +426,9 @@ export function planIngress(input: {
           'AWS refuses the excess unless the quota was raised',
       );
     }
-    changes.push(...(revokeFirst ? [...revokes, ...authorizes, ...updates] : [...authorizes, ...updates, ...revokes]));
+    changes.push(
+      ...(revokeFirst ? [...revokes, ...authorizes, ...updates] : [...authorizes, ...updates, ...revokes]),
+    );
   }
   return { changes, coveredByUnowned: covered, counts, warnings };
 }
@@ -380,7 +449,10 @@ export function chooseNodeGroups(clusterName: string, candidates: readonly Secur
   const ids = candidates.map((group) => group.groupId).sort();
   if (ids.length <= 1) return ids;
   const tagged = candidates
-    .filter((group) => group.tags[CLUSTER_TAG_KEY] === clusterName || `kubernetes.io/cluster/${clusterName}` in group.tags)
+    .filter(
+      (group) =>
+        group.tags[CLUSTER_TAG_KEY] === clusterName || `kubernetes.io/cluster/${clusterName}` in group.tags,
+    )
     .map((group) => group.groupId)
     .sort();
   if (tagged.length === 1) return tagged;
@@ -394,8 +466,18 @@ export function chooseNodeGroups(clusterName: string, candidates: readonly Secur
 }
 
 /** A rule in words: `tcp 30080-30081 from sg-1`. */
-export function describeRule(rule: { protocol: string; fromPort: number; toPort: number; source: IngressSource }): string {
-  const from = rule.source.kind === 'cidr' ? rule.source.cidr : rule.source.kind === 'group' ? rule.source.groupId : rule.source.id;
+export function describeRule(rule: {
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  source: IngressSource;
+}): string {
+  const from =
+    rule.source.kind === 'cidr'
+      ? rule.source.cidr
+      : rule.source.kind === 'group'
+        ? rule.source.groupId
+        : rule.source.id;
   return `${rule.protocol} ${formatPortRange({ from: rule.fromPort, to: rule.toPort })} from ${from}`;
 }
 

@@ -152,5 +152,9 @@ export interface DnsPort {
   /** Every record set of the zone (all pages), names normalised to lower case with the trailing dot. */
   listRecordSets(hostedZoneId: string): Promise<RecordSet[]>;
   /** Sends one change batch (one transaction); throttling is retried by the SDK. */
-  changeRecordSets(hostedZoneId: string, changes: readonly RecordChange[], comment: string): Promise<ChangeBatchResult>;
+  changeRecordSets(
+    hostedZoneId: string,
+    changes: readonly RecordChange[],
+    comment: string,
+  ): Promise<ChangeBatchResult>;
 }

@@ -75,7 +75,10 @@ export function targetIdOf(node: Node, mapping: Pick<PortMapping, 'targetType'>)
 }
 
 /** The targets a mapping's group should hold: every desired node on the NodePort. */
-export function desiredTargetsFor(mapping: ResolvedPortMapping, judged: readonly JudgedNode[]): DesiredTarget[] {
+export function desiredTargetsFor(
+  mapping: ResolvedPortMapping,
+  judged: readonly JudgedNode[],
+): DesiredTarget[] {
   const byKey = new Map<string, DesiredTarget>();
   for (const { node, verdict } of judged) {
     if (!verdict.desired) continue;
@@ -216,7 +219,10 @@ export function checkGuards(plans: readonly GroupPlan[], context: GuardContext):
  * Applies a group's changes to an observed target list, as AWS would. Used by tests and the CLI's
  * "after" view; registering puts a target in `initial`.
  */
-export function applyChanges(observed: readonly ObservedTarget[], changes: readonly TargetChange[]): ObservedTarget[] {
+export function applyChanges(
+  observed: readonly ObservedTarget[],
+  changes: readonly TargetChange[],
+): ObservedTarget[] {
   const byKey = new Map(observed.map((t) => [targetKey(t), t] as const));
   for (const change of changes) {
     const key = targetKey(change.target);
@@ -251,7 +257,8 @@ function ipv4InCidr(ip: string, cidr: string): boolean {
   const address = ipv4ToInt(ip);
   const network = base === undefined ? undefined : ipv4ToInt(base);
   const bits = Number(bitsText);
-  if (address === undefined || network === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  if (address === undefined || network === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32)
+    return false;
   const size = 2 ** (32 - bits);
   return Math.floor(address / size) === Math.floor(network / size);
 }

@@ -4,7 +4,14 @@
  */
 
 /** Target states as DescribeTargetHealth reports them. */
-export const TARGET_STATES = ['initial', 'healthy', 'unhealthy', 'unused', 'draining', 'unavailable'] as const;
+export const TARGET_STATES = [
+  'initial',
+  'healthy',
+  'unhealthy',
+  'unused',
+  'draining',
+  'unavailable',
+] as const;
 /** Target state as DescribeTargetHealth reports it. */
 export type TargetState = (typeof TARGET_STATES)[number];
 

@@ -26,7 +26,9 @@ export function unwrapEvents(event: unknown): EnvelopedEvent[] {
   if (!isSqsEvent(event)) return [{ body: event }];
   const parsed = SqsSchema.safeParse(event);
   if (!parsed.success) {
-    throw new MalformedEventError(`Malformed SQS event: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    throw new MalformedEventError(
+      `Malformed SQS event: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
   }
   return parsed.data.Records.map((record) => {
     let body: unknown;

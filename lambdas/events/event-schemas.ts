@@ -17,7 +17,10 @@ export const lifecycleActionEventSchema = EventBridgeSchema.extend({
     AutoScalingGroupName: z.string().min(1),
     LifecycleHookName: z.string().min(1),
     EC2InstanceId: instanceId,
-    LifecycleTransition: z.enum(['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']),
+    LifecycleTransition: z.enum([
+      'autoscaling:EC2_INSTANCE_LAUNCHING',
+      'autoscaling:EC2_INSTANCE_TERMINATING',
+    ]),
     NotificationMetadata: z.string().optional(),
     Origin: z.string().optional(),
     Destination: z.string().optional(),

@@ -5,7 +5,12 @@ import type { LifecycleActionEvent, ReconcileEvent } from './event-schemas';
 
 /** What an event asks for: passes of some clusters with the event's facts, or a logged skip. */
 export type EventTrigger =
-  | { readonly kind: 'passes'; readonly clusters: readonly ClusterConfig[]; readonly hints: NodeHints; readonly trigger: string }
+  | {
+      readonly kind: 'passes';
+      readonly clusters: readonly ClusterConfig[];
+      readonly hints: NodeHints;
+      readonly trigger: string;
+    }
   | { readonly kind: 'skip'; readonly reason: string };
 
 const LEAVING_EC2_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
@@ -29,7 +34,12 @@ export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): Even
       const instance = event.detail.EC2InstanceId;
       const terminating = /terminate/i.test(event['detail-type']);
       const hints: NodeHints = terminating && /^i-/.test(instance) ? { leaving: [instance] } : {};
-      return { kind: 'passes', clusters: [cluster], hints, trigger: `${event['detail-type']} ${instance}`.trim() };
+      return {
+        kind: 'passes',
+        clusters: [cluster],
+        hints,
+        trigger: `${event['detail-type']} ${instance}`.trim(),
+      };
     }
     case 'aws.ec2': {
       const instance = event.detail['instance-id'];

@@ -1,8 +1,8 @@
-import { MalformedEventError } from '../domain/errors';
 import type { SyncConfig } from '../domain/config';
+import { MalformedEventError } from '../domain/errors';
+import { unwrapEvents } from '../events/envelope';
 import { reconcileEventSchema } from '../events/event-schemas';
 import { triggerForEvent } from '../events/event-triggers';
-import { unwrapEvents } from '../events/envelope';
 import type { PassReport, ReconcileDeps } from '../sync/reconcile-pass';
 import { runPasses } from '../sync/run-passes';
 

@@ -36,7 +36,9 @@ export function loadConfigFile(path: string): SyncConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new EnvironmentError(`Cannot read the sync configuration file ${path}: ${(error as Error).message}`);
+    throw new EnvironmentError(
+      `Cannot read the sync configuration file ${path}: ${(error as Error).message}`,
+    );
   }
   return parseSyncConfigText(text, path);
 }

@@ -19,8 +19,8 @@ export interface DiscoveryPorts {
 
 /**
  * Finds a cluster's nodes: the instances of its ASGs (with their lifecycle state) and the
- * instances matching its tag filters, merged by instance id. Instances an event says are
- * launching are looked up too, because DescribeAutoScalingGroups may not list them yet.
+ * instances matching its tag filters, merged by instance id. Instances an event names are looked
+ * up too: DescribeAutoScalingGroups may not list a launching one yet, or a leaving one any more.
  * @throws MissingResourceError when a configured ASG does not exist: the pass must not guess.
  */
 export async function discoverNodes(
@@ -42,7 +42,11 @@ export async function discoverNodes(
   }
   const asgInstances = groups.flatMap((g) => g.instances.map((i) => ({ ...i, groupName: g.name })));
   const known = new Set([...asgInstances.map((i) => i.instanceId), ...tagged.map((n) => n.instanceId)]);
-  const extra = (hints.launching ?? []).filter((id) => !known.has(id));
+  // Instances an event names but discovery does not list: a launching one the ASG does not show yet,
+  // or a leaving one already gone from the ASG (its EC2 record still gives the IP its target has).
+  const extra = [...new Set([...(hints.launching ?? []), ...(hints.leaving ?? [])])].filter(
+    (id) => !known.has(id),
+  );
   const lookupIds = [...asgInstances.map((i) => i.instanceId), ...extra];
   const described = lookupIds.length > 0 ? await ports.ec2.describeInstancesById(lookupIds) : [];
   const describedById = new Map(described.map((n) => [n.instanceId, n] as const));

@@ -119,11 +119,15 @@ async function runPass(
 ): Promise<PassReport> {
   const started = Date.now();
   const dryRun = options.dryRun ?? false;
-  const log = deps.logger.createChild({ persistentKeys: { cluster: cluster.name, trigger: options.trigger } });
+  const log = deps.logger.createChild({
+    persistentKeys: { cluster: cluster.name, trigger: options.trigger },
+  });
   const mappings = resolvedMappings(cluster);
   const discovery = await discoverNodes(cluster, deps, options.hints);
   const judged = judgeNodes(discovery.nodes, options.hints);
-  const observed = await Promise.all(mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn)));
+  const observed = await Promise.all(
+    mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn)),
+  );
   const preserved = preservedTargetsOf(config, cluster);
   const plans = mappings.map((mapping, i) => planTargetGroup(mapping, judged, observed[i] ?? [], preserved));
   const changes = plans.flatMap((p) => p.changes);

@@ -31,7 +31,11 @@ export async function runPasses(
       reports.push(await reconcileCluster(config, cluster, deps, options));
     } catch (error) {
       const err = error as Error;
-      deps.logger.error('Reconcile pass failed', { cluster: cluster.name, trigger: options.trigger, error: err });
+      deps.logger.error('Reconcile pass failed', {
+        cluster: cluster.name,
+        trigger: options.trigger,
+        error: err,
+      });
       failures.push(`${cluster.name}: ${err.name}: ${err.message}`);
     } finally {
       deps.metrics.publishStoredMetrics();

@@ -51,13 +51,21 @@ export interface SecurityGroupSyncResult {
   /** The node groups managed. */
   readonly groupIds: readonly string[];
   /** Where NLB traffic and health checks are admitted from, and why. */
-  readonly source?: { readonly mode: IngressSourceMode; readonly sources: readonly string[]; readonly reason: string };
+  readonly source?: {
+    readonly mode: IngressSourceMode;
+    readonly sources: readonly string[];
+    readonly reason: string;
+  };
   /** Every change, with its reason, in the order applied. */
   readonly plan: readonly IngressChange[];
   /** The changes applied (empty in a dry run). */
   readonly applied: readonly IngressChange[];
   /** Desired rules an unowned rule already satisfies; left to their owner. */
-  readonly coveredByUnowned: readonly { readonly groupId: string; readonly rule: string; readonly by: string }[];
+  readonly coveredByUnowned: readonly {
+    readonly groupId: string;
+    readonly rule: string;
+    readonly by: string;
+  }[];
   readonly counts: readonly GroupRuleCount[];
   /** Quota and client-IP warnings, also logged. */
   readonly warnings: readonly string[];
@@ -101,7 +109,9 @@ export async function syncSecurityGroups(
 
   const arn = input.loadBalancerArn ?? cluster.loadBalancer.arn;
   if (arn === undefined) {
-    throw new MissingResourceError(`cluster "${cluster.name}" names no load balancer; its ingress source is unknown`);
+    throw new MissingResourceError(
+      `cluster "${cluster.name}" names no load balancer; its ingress source is unknown`,
+    );
   }
   const loadBalancer = await deps.loadBalancers.describeLoadBalancer(arn);
   const mode: ConfiguredSourceMode = settings.source;
@@ -149,13 +159,21 @@ export async function syncSecurityGroups(
     },
     plan: plan.changes,
     applied,
-    coveredByUnowned: plan.coveredByUnowned.map((c) => ({ groupId: c.groupId, rule: describeRule(c.rule), by: c.by })),
+    coveredByUnowned: plan.coveredByUnowned.map((c) => ({
+      groupId: c.groupId,
+      rule: describeRule(c.rule),
+      by: c.by,
+    })),
     counts: plan.counts,
     warnings,
   };
 }
 
-async function nodeGroups(cluster: ClusterConfig, nodes: readonly Node[], port: SecurityGroupPort): Promise<string[]> {
+async function nodeGroups(
+  cluster: ClusterConfig,
+  nodes: readonly Node[],
+  port: SecurityGroupPort,
+): Promise<string[]> {
   const configured = cluster.securityGroups?.groupIds;
   if (configured !== undefined && configured.length > 0) return [...new Set(configured)].sort();
   const candidates = nodeGroupCandidates(nodes);
@@ -170,7 +188,12 @@ async function apply(changes: readonly IngressChange[], port: SecurityGroupPort)
   while (index < changes.length) {
     const first = changes[index] as IngressChange;
     let end = index + 1;
-    while (end < changes.length && changes[end]?.kind === first.kind && changes[end]?.groupId === first.groupId) end += 1;
+    while (
+      end < changes.length &&
+      changes[end]?.kind === first.kind &&
+      changes[end]?.groupId === first.groupId
+    )
+      end += 1;
     const run = changes.slice(index, end);
     if (first.kind === 'authorize') {
       await port.authorizeIngress(

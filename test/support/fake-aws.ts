@@ -64,7 +64,8 @@ export class FakeAws implements AutoScalingPort, Ec2Port, TargetGroupPort {
   }
   public async describeTargets(arn: string): Promise<ObservedTarget[]> {
     const list = this.targets.get(arn);
-    if (list === undefined) throw Object.assign(new Error(`target group ${arn} not found`), { name: 'MissingResourceError' });
+    if (list === undefined)
+      throw Object.assign(new Error(`target group ${arn} not found`), { name: 'MissingResourceError' });
     return [...list];
   }
   public async registerTargets(arn: string, targets: readonly TargetRef[]): Promise<TargetBatchResult> {
@@ -74,7 +75,11 @@ export class FakeAws implements AutoScalingPort, Ec2Port, TargetGroupPort {
     return this.write('deregister', arn, targets);
   }
 
-  private write(action: 'register' | 'deregister', arn: string, targets: readonly TargetRef[]): TargetBatchResult {
+  private write(
+    action: 'register' | 'deregister',
+    arn: string,
+    targets: readonly TargetRef[],
+  ): TargetBatchResult {
     this.writes.push(`${action} ${arn} ${targets.map(targetKey).join(',')}`);
     const applied = targets.filter((t) => !this.invalid.has(t.id));
     const rejected = targets
@@ -83,7 +88,10 @@ export class FakeAws implements AutoScalingPort, Ec2Port, TargetGroupPort {
     const list = this.targets.get(arn) ?? [];
     const keys = new Set(applied.map(targetKey));
     const kept = list.filter((t) => !keys.has(targetKey(t)));
-    this.targets.set(arn, action === 'register' ? [...kept, ...applied.map((t) => ({ ...t, state: 'healthy' as const }))] : kept);
+    this.targets.set(
+      arn,
+      action === 'register' ? [...kept, ...applied.map((t) => ({ ...t, state: 'healthy' as const }))] : kept,
+    );
     return { applied, rejected };
   }
 }

@@ -46,18 +46,49 @@ describe('Function: parseSyncConfig', () => {
 
   it('accepts two clusters with distinct target groups', () => {
     // Act & Assess
-    expect(parseSyncConfig({ clusters: [cluster('one', TG_A), cluster('two', TG_B)] }).clusters).toHaveLength(2);
+    expect(parseSyncConfig({ clusters: [cluster('one', TG_A), cluster('two', TG_B)] }).clusters).toHaveLength(
+      2,
+    );
   });
 
   it.each([
     [{ clusters: [] }, 'clusters: '],
-    [{ clusters: [{ ...cluster('one', TG_A), portMappings: [{ name: 'app', targetGroupArn: TG_A, nodePort: 70000 }] }] }, 'clusters.0.portMappings.0.nodePort'],
-    [{ clusters: [{ ...cluster('one', TG_A), nodeSource: {} }] }, 'clusters.0.nodeSource: needs at least one of autoScalingGroups or tagFilters'],
-    [{ clusters: [{ ...cluster('one', TG_A), portMappings: [{ name: 'app', targetGroupArn: 'arn:nope', nodePort: 30000 }] }] }, 'clusters.0.portMappings.0.targetGroupArn: must be a target group ARN'],
-    [{ clusters: [{ ...cluster('one', TG_A), portMappings: [{ name: 'app', nodePort: 30000 }] }] }, 'clusters.0.portMappings.0.targetGroupArn: is required unless loadBalancer.create is set'],
+    [
+      {
+        clusters: [
+          { ...cluster('one', TG_A), portMappings: [{ name: 'app', targetGroupArn: TG_A, nodePort: 70000 }] },
+        ],
+      },
+      'clusters.0.portMappings.0.nodePort',
+    ],
+    [
+      { clusters: [{ ...cluster('one', TG_A), nodeSource: {} }] },
+      'clusters.0.nodeSource: needs at least one of autoScalingGroups or tagFilters',
+    ],
+    [
+      {
+        clusters: [
+          {
+            ...cluster('one', TG_A),
+            portMappings: [{ name: 'app', targetGroupArn: 'arn:nope', nodePort: 30000 }],
+          },
+        ],
+      },
+      'clusters.0.portMappings.0.targetGroupArn: must be a target group ARN',
+    ],
+    [
+      { clusters: [{ ...cluster('one', TG_A), portMappings: [{ name: 'app', nodePort: 30000 }] }] },
+      'clusters.0.portMappings.0.targetGroupArn: is required unless loadBalancer.create is set',
+    ],
     [{ clusters: [cluster('one', TG_A)], safety: { maxDeregisterShare: 2 } }, 'safety.maxDeregisterShare'],
-    [{ clusters: [{ ...cluster('one', TG_A), preservedTargets: ['10.0.0.0/99'] }] }, 'clusters.0.preservedTargets.0: is not an IPv4 CIDR'],
-    [{ clusters: [{ ...cluster('one', TG_A), securityGroups: { clientCidrs: ['0.0.0.0/0'] } }] }, 'clusters.0.securityGroups.clientCidrs: 0.0.0.0/0 needs allowAnywhere: true'],
+    [
+      { clusters: [{ ...cluster('one', TG_A), preservedTargets: ['10.0.0.0/99'] }] },
+      'clusters.0.preservedTargets.0: is not an IPv4 CIDR',
+    ],
+    [
+      { clusters: [{ ...cluster('one', TG_A), securityGroups: { clientCidrs: ['0.0.0.0/0'] } }] },
+      'clusters.0.securityGroups.clientCidrs: 0.0.0.0/0 needs allowAnywhere: true',
+    ],
   ])('rejects an invalid config with an error naming the field (%#)', (raw, expected) => {
     // Act
     const error = errorOf(raw);

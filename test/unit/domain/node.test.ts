@@ -45,7 +45,13 @@ describe('Function: judgeNode', () => {
     ['terminated', false],
   ])('judges a tag-found node in EC2 state %s as desired=%s', (ec2State, desired) => {
     // Prepare
-    const node: Node = { instanceId: 'i-1', privateIp: '10.0.0.1', ec2State, securityGroupIds: [], origins: ['tag-filter'] };
+    const node: Node = {
+      instanceId: 'i-1',
+      privateIp: '10.0.0.1',
+      ec2State,
+      securityGroupIds: [],
+      origins: ['tag-filter'],
+    };
     // Act & Assess
     expect(judgeNode(node).desired).toBe(desired);
   });
@@ -59,7 +65,13 @@ describe('Function: judgeNode', () => {
 
   it('desires a node an event says is launching, even before the ASG lists it', () => {
     // Prepare
-    const node: Node = { instanceId: 'i-2', privateIp: '10.0.0.2', ec2State: 'pending', securityGroupIds: [], origins: [] };
+    const node: Node = {
+      instanceId: 'i-2',
+      privateIp: '10.0.0.2',
+      ec2State: 'pending',
+      securityGroupIds: [],
+      origins: [],
+    };
     // Act & Assess
     expect(judgeNode(node, { launching: ['i-2'] }).desired).toBe(true);
   });
@@ -75,7 +87,13 @@ describe('Function: judgeNode', () => {
 describe('Function: mergeNodes', () => {
   it('keeps the ASG facts and unites origins when a node is found twice', () => {
     // Prepare
-    const tagged: Node = { instanceId: base.instanceId, privateIp: '10.0.1.10', ec2State: 'running', securityGroupIds: ['sg-1'], origins: ['tag-filter'] };
+    const tagged: Node = {
+      instanceId: base.instanceId,
+      privateIp: '10.0.1.10',
+      ec2State: 'running',
+      securityGroupIds: ['sg-1'],
+      origins: ['tag-filter'],
+    };
     // Act
     const merged = mergeNodes([tagged], [base]);
     // Assess

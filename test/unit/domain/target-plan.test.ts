@@ -13,7 +13,13 @@ import {
 } from '../../../lambdas/domain/target-plan';
 
 const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef';
-const ipMapping: ResolvedPortMapping = { name: 'app', targetGroupArn: TG, targetType: 'ip', nodePort: 30000, protocol: 'TCP' };
+const ipMapping: ResolvedPortMapping = {
+  name: 'app',
+  targetGroupArn: TG,
+  targetType: 'ip',
+  nodePort: 30000,
+  protocol: 'TCP',
+};
 const instanceMapping: ResolvedPortMapping = { ...ipMapping, name: 'inst', targetType: 'instance' };
 
 function node(n: number, lifecycleState = 'InService'): Node {
@@ -90,7 +96,9 @@ describe('Function: planTargetGroup', () => {
     // Assess
     expect(
       plan.changes.map((c) =>
-        c.action === 'register' ? `register ${targetKey(c.target)}` : `deregister ${targetKey(c.target)} ${c.kind}`,
+        c.action === 'register'
+          ? `register ${targetKey(c.target)}`
+          : `deregister ${targetKey(c.target)} ${c.kind}`,
       ),
     ).toEqual(expected);
     for (const change of plan.changes) expect(change.reason.length).toBeGreaterThan(0);
@@ -115,10 +123,19 @@ describe('Function: planTargetGroup', () => {
 
   it('treats a lifecycle event as stronger than the describe result', () => {
     // Act
-    const plan = planTargetGroup(ipMapping, judgeNodes([node(1), node(2)], { leaving: [node(1).instanceId] }), [healthy('10.0.0.2'), healthy('10.0.0.3')], []);
+    const plan = planTargetGroup(
+      ipMapping,
+      judgeNodes([node(1), node(2)], { leaving: [node(1).instanceId] }),
+      [healthy('10.0.0.2'), healthy('10.0.0.3')],
+      [],
+    );
     // Assess
     expect(plan.changes).toEqual([
-      expect.objectContaining({ action: 'deregister', kind: 'leaving', target: { id: '10.0.0.2', port: 30000 } }),
+      expect.objectContaining({
+        action: 'deregister',
+        kind: 'leaving',
+        target: { id: '10.0.0.2', port: 30000 },
+      }),
     ]);
   });
 });
@@ -133,21 +150,44 @@ describe('Function: checkGuards', () => {
     // Prepare: discovery lost 3 of 4 nodes without any evidence they are leaving
     const plan = planFor([node(1)], four);
     // Act
-    const refusals = checkGuards([plan], { maxDeregisterShare: 0.5, asgDesiredCapacity: 4, desiredNodeCount: 1 });
+    const refusals = checkGuards([plan], {
+      maxDeregisterShare: 0.5,
+      asgDesiredCapacity: 4,
+      desiredNodeCount: 1,
+    });
     // Assess
-    expect(refusals).toEqual(['app: would deregister 3 of 4 healthy targets whose nodes vanished, more than the allowed share 0.5']);
+    expect(refusals).toEqual([
+      'app: would deregister 3 of 4 healthy targets whose nodes vanished, more than the allowed share 0.5',
+    ]);
   });
 
   it('allows deregistering exactly the allowed share', () => {
     // Act & Assess
-    expect(checkGuards([planFor([node(1), node(2)], four)], { maxDeregisterShare: 0.5, asgDesiredCapacity: 2, desiredNodeCount: 2 })).toEqual([]);
+    expect(
+      checkGuards([planFor([node(1), node(2)], four)], {
+        maxDeregisterShare: 0.5,
+        asgDesiredCapacity: 2,
+        desiredNodeCount: 2,
+      }),
+    ).toEqual([]);
   });
 
   it('does not count nodes known to be leaving against the share', () => {
     // Prepare: a scale-in from 4 to 1 that the ASG shows as Terminating
-    const nodes = [node(1), node(2, 'Terminating:Wait'), node(3, 'Terminating:Wait'), node(4, 'Terminating:Wait')];
+    const nodes = [
+      node(1),
+      node(2, 'Terminating:Wait'),
+      node(3, 'Terminating:Wait'),
+      node(4, 'Terminating:Wait'),
+    ];
     // Act & Assess
-    expect(checkGuards([planFor(nodes, four)], { maxDeregisterShare: 0.5, asgDesiredCapacity: 1, desiredNodeCount: 1 })).toEqual([]);
+    expect(
+      checkGuards([planFor(nodes, four)], {
+        maxDeregisterShare: 0.5,
+        asgDesiredCapacity: 1,
+        desiredNodeCount: 1,
+      }),
+    ).toEqual([]);
   });
 
   it('refuses to empty a group when discovery is empty but the ASG wants capacity', () => {
@@ -155,7 +195,11 @@ describe('Function: checkGuards', () => {
     const nodes = [node(1, 'Standby'), node(2, 'Standby')];
     const plan = planFor(nodes, [healthy('10.0.0.2'), healthy('10.0.0.3')]);
     // Act
-    const refusals = checkGuards([plan], { maxDeregisterShare: 1, asgDesiredCapacity: 3, desiredNodeCount: 0 });
+    const refusals = checkGuards([plan], {
+      maxDeregisterShare: 1,
+      asgDesiredCapacity: 3,
+      desiredNodeCount: 0,
+    });
     // Assess
     expect(refusals).toEqual([
       'app: discovery found no desired node while the ASGs want 3; refusing to empty the group (2 targets)',
@@ -166,15 +210,38 @@ describe('Function: checkGuards', () => {
     // Prepare
     const nodes = [node(1, 'Terminating:Wait')];
     // Act & Assess
-    expect(checkGuards([planFor(nodes, [healthy('10.0.0.2')])], { maxDeregisterShare: 0.5, asgDesiredCapacity: 0, desiredNodeCount: 0 })).toEqual([]);
+    expect(
+      checkGuards([planFor(nodes, [healthy('10.0.0.2')])], {
+        maxDeregisterShare: 0.5,
+        asgDesiredCapacity: 0,
+        desiredNodeCount: 0,
+      }),
+    ).toEqual([]);
   });
 });
 
 describe('Properties: planTargetGroup', () => {
-  const stateArb = fc.constantFrom<TargetState>('initial', 'healthy', 'unhealthy', 'unused', 'draining', 'unavailable');
-  const lifecycleArb = fc.constantFrom('InService', 'Pending', 'Pending:Wait', 'Terminating:Wait', 'Standby', 'Warmed:Running');
+  const stateArb = fc.constantFrom<TargetState>(
+    'initial',
+    'healthy',
+    'unhealthy',
+    'unused',
+    'draining',
+    'unavailable',
+  );
+  const lifecycleArb = fc.constantFrom(
+    'InService',
+    'Pending',
+    'Pending:Wait',
+    'Terminating:Wait',
+    'Standby',
+    'Warmed:Running',
+  );
   const worldArb = fc.record({
-    nodes: fc.uniqueArray(fc.record({ n: fc.integer({ min: 1, max: 40 }), state: lifecycleArb }), { selector: (x) => x.n, maxLength: 25 }),
+    nodes: fc.uniqueArray(fc.record({ n: fc.integer({ min: 1, max: 40 }), state: lifecycleArb }), {
+      selector: (x) => x.n,
+      maxLength: 25,
+    }),
     observed: fc.uniqueArray(
       fc.record({ n: fc.integer({ min: 1, max: 60 }), port: fc.constantFrom(30000, 31000), state: stateArb }),
       { selector: (x) => `${x.n}:${x.port}`, maxLength: 30 },
@@ -185,7 +252,8 @@ describe('Properties: planTargetGroup', () => {
   });
   function build(world: fc.RecordValue<typeof worldArb> extends infer W ? W : never) {
     const nodes = world.nodes.map((x) => node(x.n, x.state));
-    const idOf = (n: number) => (world.mapping.targetType === 'ip' ? node(n).privateIp ?? '' : node(n).instanceId);
+    const idOf = (n: number) =>
+      world.mapping.targetType === 'ip' ? (node(n).privateIp ?? '') : node(n).instanceId;
     const observed = world.observed.map((o) => ({ id: idOf(o.n), port: o.port, state: o.state }));
     const preserved = world.preserved.map(idOf);
     if (world.preserveCidr && world.mapping.targetType === 'ip') preserved.push('10.0.0.48/29');
@@ -198,7 +266,9 @@ describe('Properties: planTargetGroup', () => {
         const { nodes, observed, preserved, mapping } = build(world);
         const plan = planTargetGroup(mapping, judgeNodes(nodes), observed, preserved);
         const after = applyChanges(observed, plan.changes);
-        const ownedCurrent = after.filter((t) => t.state !== 'draining' && !isPreserved(t.id, preserved)).map(targetKey);
+        const ownedCurrent = after
+          .filter((t) => t.state !== 'draining' && !isPreserved(t.id, preserved))
+          .map(targetKey);
         expect(new Set(ownedCurrent)).toEqual(new Set(plan.desired.map(targetKey)));
       }),
     );
@@ -232,9 +302,15 @@ describe('Properties: planTargetGroup', () => {
         const { nodes, observed, preserved, mapping } = build(world);
         const judged = judgeNodes(nodes);
         const plan = planTargetGroup(mapping, judged, observed, preserved);
-        const refusals = checkGuards([plan], { maxDeregisterShare: share, asgDesiredCapacity: nodes.length, desiredNodeCount: judged.filter((j) => j.verdict.desired).length });
+        const refusals = checkGuards([plan], {
+          maxDeregisterShare: share,
+          asgDesiredCapacity: nodes.length,
+          desiredNodeCount: judged.filter((j) => j.verdict.desired).length,
+        });
         const healthyCount = plan.observedOwned.filter((t) => t.state === 'healthy').length;
-        const vanished = plan.changes.filter((c) => c.action === 'deregister' && c.kind === 'vanished' && c.observedState === 'healthy').length;
+        const vanished = plan.changes.filter(
+          (c) => c.action === 'deregister' && c.kind === 'vanished' && c.observedState === 'healthy',
+        ).length;
         if (refusals.length === 0) expect(vanished).toBeLessThanOrEqual(healthyCount * share);
         else expect(refusals.length).toBeGreaterThan(0);
       }),
@@ -248,7 +324,11 @@ describe('Properties: planTargetGroup', () => {
         const leavingNodes = world.nodes.map((x) => node(x.n, 'Terminating:Wait'));
         const judged = judgeNodes(leavingNodes);
         const plan = planTargetGroup(mapping, judged, observed, preserved);
-        const refusals = checkGuards([plan], { maxDeregisterShare: 1, asgDesiredCapacity: capacity, desiredNodeCount: 0 });
+        const refusals = checkGuards([plan], {
+          maxDeregisterShare: 1,
+          asgDesiredCapacity: capacity,
+          desiredNodeCount: 0,
+        });
         const remaining = applyChanges(plan.observedOwned, plan.changes).length;
         if (refusals.length === 0) expect(plan.observedOwned.length === 0 || remaining > 0).toBe(true);
       }),

@@ -17,7 +17,10 @@ const config = parseSyncConfig({
 });
 
 function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** The instance the AWS sample events name. */
@@ -26,7 +29,12 @@ const EVENT_INSTANCE = 'i-1234567890abcdef0';
 function world() {
   const fake = new FakeAws();
   const existing = asgNode(1);
-  const launching = { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99', lifecycleState: 'Pending:Wait' };
+  const launching = {
+    ...asgNode(2),
+    instanceId: EVENT_INSTANCE,
+    privateIp: '10.0.0.99',
+    lifecycleState: 'Pending:Wait',
+  };
   fake.addGroup('my-asg', [existing, launching]);
   fake.targets.set(TG, [{ id: existing.privateIp ?? '', port: 30000, state: 'healthy' }]);
   return { fake, deps: fakeDeps(fake), existing, launching };
@@ -47,7 +55,10 @@ describe('Handler: lifecycle', () => {
   it('deregisters a terminating instance before answering CONTINUE, even if the ASG still shows it InService', async () => {
     // Prepare
     const { fake, deps } = world();
-    fake.addGroup('my-asg', [asgNode(1), { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' }]);
+    fake.addGroup('my-asg', [
+      asgNode(1),
+      { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' },
+    ]);
     fake.targets.set(TG, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.99', port: 30000, state: 'healthy' },
@@ -62,7 +73,10 @@ describe('Handler: lifecycle', () => {
   it('never registers an instance headed into a warm pool, and still answers CONTINUE', async () => {
     // Prepare
     const { fake, deps } = world();
-    fake.addGroup('my-asg', [asgNode(1), { ...asgNode(2), instanceId: EVENT_INSTANCE, lifecycleState: 'Warmed:Pending:Wait' }]);
+    fake.addGroup('my-asg', [
+      asgNode(1),
+      { ...asgNode(2), instanceId: EVENT_INSTANCE, lifecycleState: 'Warmed:Pending:Wait' },
+    ]);
     const handler = createLifecycleHandler(config, deps);
     // Act
     await handler(fixture('lifecycle-launch-to-warm-pool'));
@@ -90,8 +104,14 @@ describe('Handler: lifecycle', () => {
     // Act
     const [outcome] = await handler(fixture('lifecycle-unknown-asg'));
     // Assess
-    expect(outcome).toEqual({ status: 'skipped', reason: 'no configured cluster has Auto Scaling group "someone-elses-asg"' });
-    expect(warn).toHaveBeenCalledWith('Skipped lifecycle action', expect.objectContaining({ reason: outcome?.reason }));
+    expect(outcome).toEqual({
+      status: 'skipped',
+      reason: 'no configured cluster has Auto Scaling group "someone-elses-asg"',
+    });
+    expect(warn).toHaveBeenCalledWith(
+      'Skipped lifecycle action',
+      expect.objectContaining({ reason: outcome?.reason }),
+    );
     expect(fake.writes).toEqual([]);
   });
 
@@ -196,7 +216,14 @@ describe('Handler: reconcile', () => {
     // Prepare: the ASG says 3 nodes are wanted but lists only one; 3 healthy targets would go
     const { fake, deps } = world();
     fake.addGroup('my-asg', [asgNode(1)], 4);
-    fake.targets.set(TG, ['10.0.0.11', '10.0.0.21', '10.0.0.22', '10.0.0.23'].map((id) => ({ id, port: 30000, state: 'healthy' as const })));
+    fake.targets.set(
+      TG,
+      ['10.0.0.11', '10.0.0.21', '10.0.0.22', '10.0.0.23'].map((id) => ({
+        id,
+        port: 30000,
+        state: 'healthy' as const,
+      })),
+    );
     const addMetric = jest.spyOn(deps.metrics, 'addMetric');
     const handler = createReconcileHandler(config, deps);
     // Act & Assess

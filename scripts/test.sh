@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `npm test`: type-check, lint, then unit, integration (against moto) and infra tests, then the synth check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+stage 'dependencies'
+[ -d node_modules ] || npm ci || npm install
+
+stage 'moto'
+MOTO_CMD=$(bash scripts/ensure-moto.sh)
+export MOTO_CMD
+
+stage 'typecheck (tsc --noEmit)'
+npx tsc --noEmit -p tsconfig.json
+
+stage 'lint and format (biome check)'
+npx biome check .
+
+stage 'unit tests'
+npx jest --ci --selectProjects unit
+
+# All integration test files share the one moto started by globalSetup, so they must not run in parallel.
+stage "integration tests (moto: ${MOTO_CMD})"
+npx jest --ci --selectProjects integration --runInBand
+
+stage 'infra tests'
+npx jest --ci --selectProjects infra
+
+if [ -f scripts/synth-check.ts ]; then
+  stage 'synth check'
+  npx tsx scripts/synth-check.ts
+fi
+
+stage 'all checks passed'

@@ -1,0 +1,175 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A running moto server owned by the caller. */
+export interface MotoServer {
+  /** Base URL of the server, e.g. `http://127.0.0.1:40123`. */
+  readonly endpoint: string;
+  /** Moto's version as reported by its Python package, or `unknown`. */
+  readonly version: string;
+  /** The command line that started the server. */
+  readonly command: readonly string[];
+  /** Kills the server and resolves once the process has exited. */
+  stop(): Promise<void>;
+  /** Clears all of moto's state (`POST /moto-api/reset`). */
+  reset(): Promise<void>;
+}
+
+/** Options for {@link startMotoServer}. */
+export interface StartMotoServerOptions {
+  /** Command that starts moto, split on spaces. @default process.env.MOTO_CMD ?? 'moto_server' */
+  readonly command?: string;
+  /** How long to wait for moto to answer. @default 20000 */
+  readonly startTimeoutMs?: number;
+}
+
+/** Raised when moto cannot be started or does not answer in time. */
+export class MotoStartError extends Error {
+  /** Creates the error with a message that already contains moto's stderr. */
+  constructor(message: string) {
+    super(message);
+    this.name = 'MotoStartError';
+  }
+}
+
+const HOST = '127.0.0.1';
+const STDERR_KEEP_CHARS = 8_000;
+const POLL_INTERVAL_MS = 100;
+const STOP_GRACE_MS = 5_000;
+
+/** Finds a TCP port that is free on 127.0.0.1 by binding port 0 and releasing it. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not read the port of a probe socket'));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+/**
+ * Starts moto on 127.0.0.1 at a free port and waits until `GET /moto-api/` answers.
+ * @example
+ * const moto = await startMotoServer();
+ * const ec2 = new EC2Client({ endpoint: moto.endpoint });
+ * await moto.stop();
+ */
+export async function startMotoServer(options: StartMotoServerOptions = {}): Promise<MotoServer> {
+  const command = (options.command ?? process.env.MOTO_CMD ?? 'moto_server')
+    .split(' ')
+    .filter((s) => s !== '');
+  const [executable, ...baseArgs] = command;
+  if (executable === undefined) {
+    throw new MotoStartError('MOTO_CMD is empty; run `bash scripts/ensure-moto.sh` to find a moto command');
+  }
+  const port = await findFreePort();
+  const endpoint = `http://${HOST}:${port}`;
+  const args = [...baseArgs, '-H', HOST, '-p', String(port)];
+
+  // Own process group so stop() also reaches a wrapper script's children (pyenv shims, venv launchers).
+  const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stderr = '';
+  const keep = (chunk: Buffer): void => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP_CHARS);
+  };
+  // moto logs every request; both pipes must be drained or the server blocks once they fill up.
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+
+  const timeoutMs = options.startTimeoutMs ?? 20_000;
+  const deadline = Date.now() + timeoutMs;
+  const commandLine = [executable, ...args].join(' ');
+  const failure = (what: string): MotoStartError => {
+    const output = stderr.trim() === '' ? '' : `; moto's output:\n${stderr.trim()}`;
+    return new MotoStartError(`moto (${commandLine}) ${what}${output}`);
+  };
+  for (;;) {
+    if (spawnError !== undefined) {
+      throw failure(
+        `could not be started: ${spawnError.message}. Install moto with \`pip install "moto[server]"\` ` +
+          'or set MOTO_CMD (see scripts/ensure-moto.sh)',
+      );
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw failure(`exited with ${child.exitCode ?? child.signalCode} before answering`);
+    }
+    if (await answers(`${endpoint}/moto-api/`)) break;
+    if (Date.now() > deadline) {
+      await killAndWait(child, exited);
+      throw failure(`did not answer on ${endpoint}/moto-api/ within ${timeoutMs} ms`);
+    }
+    await sleep(POLL_INTERVAL_MS);
+  }
+
+  const version = await motoVersion(command);
+  return {
+    endpoint,
+    version,
+    command: [executable, ...args],
+    stop: () => killAndWait(child, exited),
+    reset: async () => {
+      const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`moto reset failed with HTTP ${response.status}`);
+    },
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const pid = child.pid;
+  signalGroup(pid, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** Asks the Python that runs moto for its version; `python3 -m moto.server` names that Python directly. */
+async function motoVersion(command: readonly string[]): Promise<string> {
+  const python = command[1] === '-m' && command[0] !== undefined ? command[0] : 'python3';
+  return new Promise((resolve) => {
+    execFile(
+      python,
+      ['-c', 'import importlib.metadata as m; print(m.version("moto"))'],
+      { timeout: 10_000 },
+      (error, stdout) => resolve(error === null ? stdout.trim() : 'unknown'),
+    );
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
