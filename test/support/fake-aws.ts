@@ -111,15 +111,19 @@ export function asgNode(n: number, lifecycleState = 'InService', asg = 'my-asg')
   };
 }
 
-/** Deps wired to a fake, with a silent logger and a metrics object whose calls can be spied on. */
-export function fakeDeps(fake: FakeAws): ReconcileDeps & { autoScaling: FakeAws; metrics: Metrics } {
-  const metrics = new Metrics({ namespace: 'NlbNodeportSync', serviceName: 'test' });
-  jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+/**
+ * A silent logger and a metrics object that keeps its buffer semantics (publish clears it) but
+ * prints no EMF; tests spy on `addMetric` to see what a pass counted.
+ */
+export function silentTelemetry(): { logger: Logger; metrics: Metrics } {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   return {
-    autoScaling: fake,
-    ec2: fake,
-    targetGroups: fake,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-    metrics,
+    metrics: new Metrics({ namespace: 'NlbNodeportSync', serviceName: 'test' }),
   };
+}
+
+/** Deps wired to a fake, with silent telemetry. */
+export function fakeDeps(fake: FakeAws): ReconcileDeps & { autoScaling: FakeAws; metrics: Metrics } {
+  return { autoScaling: fake, ec2: fake, targetGroups: fake, ...silentTelemetry() };
 }

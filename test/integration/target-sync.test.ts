@@ -1,0 +1,278 @@
+import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { parseSyncConfig, type SyncConfig } from '../../lambdas/domain/config';
+import { createLifecycleHandler } from '../../lambdas/handlers/lifecycle-handler';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
+import { createContainer } from '../../lambdas/runtime/container';
+import { silentTelemetry } from '../support/fake-aws';
+import { motoEndpoint, recordedLifecycleActions, resetMoto } from '../support/moto-test-env';
+import {
+  asgInstances,
+  buildWorld,
+  describeGroupTargets,
+  setDesiredCapacity,
+  type World,
+  WorldTargetType,
+  worldClients,
+} from '../support/moto-world';
+
+/*
+ * Whole reconcile scenarios against moto, through the real handlers, use cases and adapters. The
+ * adapters use their default clients: endpoint and region come from the environment the global setup
+ * prepared (AWS_ENDPOINT_URL points at the lifecycle shim in front of moto).
+ */
+
+const ACCOUNT = '123456789012';
+
+function scheduled(): Record<string, unknown> {
+  return {
+    version: '0',
+    id: 'schedule',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: ACCOUNT,
+    time: '2026-11-22T00:00:00Z',
+    region: 'us-east-1',
+    resources: [`arn:aws:events:us-east-1:${ACCOUNT}:rule/reconcile`],
+    detail: {},
+  };
+}
+
+function lifecycleEvent(
+  world: World,
+  instanceId: string,
+  kind: 'launch' | 'terminate',
+  destination?: string,
+) {
+  const launching = kind === 'launch';
+  return {
+    version: '0',
+    id: `${kind}-${instanceId}`,
+    'detail-type': launching
+      ? 'EC2 Instance-launch Lifecycle Action'
+      : 'EC2 Instance-terminate Lifecycle Action',
+    source: 'aws.autoscaling',
+    account: ACCOUNT,
+    time: '2026-11-22T00:00:00Z',
+    region: 'us-east-1',
+    resources: [
+      `arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:x:autoScalingGroupName/${world.asgName}`,
+    ],
+    detail: {
+      LifecycleActionToken: `token-${instanceId}`,
+      AutoScalingGroupName: world.asgName,
+      LifecycleHookName: launching ? world.launchHookName : world.terminateHookName,
+      EC2InstanceId: instanceId,
+      LifecycleTransition: launching
+        ? 'autoscaling:EC2_INSTANCE_LAUNCHING'
+        : 'autoscaling:EC2_INSTANCE_TERMINATING',
+      Origin: launching ? 'EC2' : 'AutoScalingGroup',
+      Destination: destination ?? (launching ? 'AutoScalingGroup' : 'EC2'),
+    },
+  };
+}
+
+function configFor(world: World, preservedTargets: string[] = []): SyncConfig {
+  return parseSyncConfig({
+    clusters: [
+      {
+        name: 'it',
+        nodeSource: { autoScalingGroups: [world.asgName] },
+        portMappings: world.targetGroups.map((tg) => ({
+          name: tg.name.slice(-20).replace(/^-+/, '').toLowerCase(),
+          targetGroupArn: tg.arn,
+          targetType: tg.targetType,
+          nodePort: tg.nodePort,
+        })),
+        preservedTargets,
+      },
+    ],
+  });
+}
+
+function handlers(config: SyncConfig) {
+  const container = createContainer(silentTelemetry());
+  return {
+    reconcile: createReconcileHandler(config, container),
+    lifecycle: createLifecycleHandler(config, container),
+  };
+}
+
+/** Each group's targets, as `id:port`, and what the ASG's nodes say they should be. */
+async function targetsVsNodes(world: World) {
+  const nodes = await asgInstances(motoEndpoint(), world.asgName);
+  return Promise.all(
+    world.targetGroups.map(async (tg) => ({
+      actual: (await describeGroupTargets(motoEndpoint(), tg.arn)).map((t) => `${t.id}:${t.port}`).sort(),
+      expected: nodes
+        .map((n) => `${tg.targetType === 'ip' ? n.privateIp : n.instanceId}:${tg.nodePort}`)
+        .sort(),
+    })),
+  );
+}
+
+async function expectConverged(world: World, count: number): Promise<void> {
+  for (const group of await targetsVsNodes(world)) {
+    expect(group.actual).toEqual(group.expected);
+    expect(group.actual).toHaveLength(count);
+  }
+}
+
+describe('Scenario: target sync against moto', () => {
+  let world: World;
+
+  beforeEach(async () => {
+    await resetMoto();
+    world = await buildWorld(motoEndpoint(), {
+      nodes: 3,
+      asgName: 'it-workers',
+      ports: [
+        { name: 'app0', listenerPort: 4000, nodePort: 30000, targetType: WorldTargetType.ip },
+        { name: 'app1', listenerPort: 4001, nodePort: 30001, targetType: WorldTargetType.ip },
+        { name: 'inst', listenerPort: 4002, nodePort: 30002, targetType: WorldTargetType.instance },
+      ],
+    });
+  });
+
+  it('converges from empty target groups in one pass, and a second pass changes nothing', async () => {
+    // Prepare
+    const { reconcile } = handlers(configFor(world));
+    // Act
+    const first = await reconcile(scheduled());
+    const second = await reconcile(scheduled());
+    // Assess
+    expect(first.passes[0]?.registered).toBe(9);
+    expect(second.passes[0]?.changes).toEqual([]);
+    await expectConverged(world, 3);
+  });
+
+  it('follows a scale-out to 5 and a scale-in to 2 with lifecycle events, completing each action', async () => {
+    // Prepare
+    const { reconcile, lifecycle } = handlers(configFor(world));
+    await reconcile(scheduled());
+    // Act
+    const out = await setDesiredCapacity(motoEndpoint(), world.asgName, 5);
+    for (const id of out.appeared) await lifecycle(lifecycleEvent(world, id, 'launch'));
+    // Assess
+    await expectConverged(world, 5);
+    // Act
+    const inn = await setDesiredCapacity(motoEndpoint(), world.asgName, 2);
+    for (const id of inn.disappeared) await lifecycle(lifecycleEvent(world, id, 'terminate'));
+    // Assess
+    await expectConverged(world, 2);
+    const recorded = await recordedLifecycleActions();
+    expect(
+      recorded.map((r) => [r.action, r.instanceId ?? r.lifecycleActionToken, r.lifecycleActionResult]),
+    ).toEqual([
+      ...out.appeared.map((id) => ['CompleteLifecycleAction', `token-${id}`, 'CONTINUE']),
+      ...inn.disappeared.map((id) => ['CompleteLifecycleAction', `token-${id}`, 'CONTINUE']),
+    ]);
+    expect(recorded.every((r) => r.autoScalingGroupName === world.asgName)).toBe(true);
+  });
+
+  it('repairs drift: a target removed by hand comes back and a stranger target is removed', async () => {
+    // Prepare
+    const { reconcile } = handlers(configFor(world));
+    await reconcile(scheduled());
+    const { elbv2 } = worldClients(motoEndpoint());
+    const [app0] = world.targetGroups;
+    const [node] = await asgInstances(motoEndpoint(), world.asgName);
+    if (app0 === undefined || node === undefined) throw new Error('world incomplete');
+    await elbv2.send(
+      new DeregisterTargetsCommand({
+        TargetGroupArn: app0.arn,
+        Targets: [{ Id: node.privateIp, Port: 30000 }],
+      }),
+    );
+    await elbv2.send(
+      new RegisterTargetsCommand({ TargetGroupArn: app0.arn, Targets: [{ Id: '10.0.200.9', Port: 30000 }] }),
+    );
+    // Act
+    const pass = await reconcile(scheduled());
+    // Assess
+    expect(pass.passes[0]?.changes.map((c) => `${c.action} ${c.target.id}`).sort()).toEqual([
+      'deregister 10.0.200.9',
+      `register ${node.privateIp}`,
+    ]);
+    await expectConverged(world, 3);
+  });
+
+  it('leaves a preserved target in place, by CIDR', async () => {
+    // Prepare
+    const { reconcile } = handlers(configFor(world, ['10.0.250.0/24']));
+    const { elbv2 } = worldClients(motoEndpoint());
+    const [app0] = world.targetGroups;
+    if (app0 === undefined) throw new Error('world incomplete');
+    await elbv2.send(
+      new RegisterTargetsCommand({ TargetGroupArn: app0.arn, Targets: [{ Id: '10.0.250.7', Port: 30000 }] }),
+    );
+    // Act
+    await reconcile(scheduled());
+    await reconcile(scheduled());
+    // Assess
+    const targets = (await describeGroupTargets(motoEndpoint(), app0.arn)).map((t) => t.id);
+    expect(targets).toContain('10.0.250.7');
+    expect(targets).toHaveLength(4);
+  });
+
+  it('refuses, writing nothing, when most registered nodes vanish without evidence', async () => {
+    // Prepare: the ASG is scaled from 3 to 1 behind the product's back and no lifecycle event arrives
+    const { reconcile } = handlers(configFor(world));
+    await reconcile(scheduled());
+    const before = await Promise.all(
+      world.targetGroups.map((tg) => describeGroupTargets(motoEndpoint(), tg.arn)),
+    );
+    await setDesiredCapacity(motoEndpoint(), world.asgName, 1);
+    // Act & Assess
+    await expect(reconcile(scheduled())).rejects.toMatchObject({
+      name: 'PassFailedError',
+      message: expect.stringMatching(/GuardRefusalError/),
+    });
+    const after = await Promise.all(
+      world.targetGroups.map((tg) => describeGroupTargets(motoEndpoint(), tg.arn)),
+    );
+    expect(after).toEqual(before);
+  });
+
+  it('never registers an instance headed into a warm pool', async () => {
+    // Prepare
+    const { reconcile, lifecycle } = handlers(configFor(world));
+    await reconcile(scheduled());
+    const out = await setDesiredCapacity(motoEndpoint(), world.asgName, 4);
+    const [newcomer] = out.appeared;
+    if (newcomer === undefined) throw new Error('no instance appeared');
+    // Act
+    const [outcome] = await lifecycle(lifecycleEvent(world, newcomer, 'launch', 'WarmPool'));
+    // Assess
+    expect(outcome?.status).toBe('completed');
+    const instTargets = await describeGroupTargets(motoEndpoint(), world.targetGroups[2]?.arn ?? '');
+    expect(instTargets.map((t) => t.id)).not.toContain(newcomer);
+    expect((await recordedLifecycleActions()).map((r) => r.lifecycleActionResult)).toEqual(['CONTINUE']);
+  });
+
+  it('fails with a named error, and writes nothing, when a configured target group does not exist', async () => {
+    // Prepare
+    const config = configFor(world);
+    const broken = parseSyncConfig({
+      ...config,
+      clusters: [
+        {
+          ...config.clusters[0],
+          portMappings: [
+            ...(config.clusters[0]?.portMappings ?? []),
+            {
+              name: 'ghost',
+              targetGroupArn:
+                'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/ghost/0123456789abcdef',
+              nodePort: 30009,
+            },
+          ],
+        },
+      ],
+    });
+    const { reconcile } = handlers(broken);
+    // Act & Assess
+    await expect(reconcile(scheduled())).rejects.toThrow(/MissingResourceError: Target group .*ghost/);
+    for (const tg of world.targetGroups)
+      expect(await describeGroupTargets(motoEndpoint(), tg.arn)).toEqual([]);
+  });
+});
