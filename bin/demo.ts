@@ -135,7 +135,8 @@ async function main(): Promise<number> {
       ],
     });
     const config = demoConfig(world);
-    const logLevel = process.env.DEMO_LOG_LEVEL ?? 'WARN';
+    // Warnings and errors only by default; DEMO_LOG_LEVEL=INFO shows every change with its reason.
+    const logLevel = process.env.DEMO_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN';
     const container = createContainer({ logger: new Logger({ serviceName: 'nlb-nodeport-sync', logLevel }) });
     const reconcile = createReconcileHandler(config, container);
     const lifecycle = createLifecycleHandler(config, container);

@@ -250,7 +250,8 @@ describe('Properties: planTargetGroup', () => {
     preserveCidr: fc.boolean(),
     mapping: fc.constantFrom(ipMapping, instanceMapping),
   });
-  function build(world: fc.RecordValue<typeof worldArb> extends infer W ? W : never) {
+  type WorldValue = typeof worldArb extends fc.Arbitrary<infer W> ? W : never;
+  function build(world: WorldValue) {
     const nodes = world.nodes.map((x) => node(x.n, x.state));
     const idOf = (n: number) =>
       world.mapping.targetType === 'ip' ? (node(n).privateIp ?? '') : node(n).instanceId;
