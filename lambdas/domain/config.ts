@@ -132,8 +132,21 @@ export const syncConfigSchema = z
   })
   .superRefine((config, ctx) => {
     const clusterByGroup = new Map<string, string>();
+    const clusterByAsg = new Map<string, string>();
     const clusterNames = new Set<string>();
     config.clusters.forEach((cluster, ci) => {
+      cluster.nodeSource.autoScalingGroups.forEach((asg, ai) => {
+        const owner = clusterByAsg.get(asg);
+        // A lifecycle action must be answered by exactly one cluster's pass.
+        if (owner !== undefined && owner !== cluster.name) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', ci, 'nodeSource', 'autoScalingGroups', ai],
+            message: `Auto Scaling group "${asg}" is already in cluster "${owner}"; an ASG may belong to one cluster only`,
+          });
+        }
+        clusterByAsg.set(asg, cluster.name);
+      });
       if (clusterNames.has(cluster.name)) {
         ctx.addIssue({
           code: 'custom',

@@ -39,7 +39,8 @@ export function createLifecycleHandler(
         });
         throw error;
       } finally {
-        deps.metrics.publishStoredMetrics();
+        // A skipped action counted nothing; publishing an empty buffer only logs a warning.
+        if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
       }
     }
     return outcomes;

@@ -44,6 +44,17 @@ describe('Function: parseSyncConfig', () => {
     ]);
   });
 
+  it('rejects two clusters sharing an Auto Scaling group', () => {
+    // Prepare
+    const two = { ...cluster('two', TG_B), nodeSource: { autoScalingGroups: ['one-nodes'] } };
+    // Act
+    const error = errorOf({ clusters: [cluster('one', TG_A), two] });
+    // Assess
+    expect(error.issues).toEqual([
+      'clusters.1.nodeSource.autoScalingGroups.0: Auto Scaling group "one-nodes" is already in cluster "one"; an ASG may belong to one cluster only',
+    ]);
+  });
+
   it('accepts two clusters with distinct target groups', () => {
     // Act & Assess
     expect(parseSyncConfig({ clusters: [cluster('one', TG_A), cluster('two', TG_B)] }).clusters).toHaveLength(
