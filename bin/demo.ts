@@ -6,6 +6,13 @@
  * group's targets after every step. Exits non-zero if any group does not hold exactly the ASG's nodes.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
 import { createLifecycleHandler } from '../lambdas/handlers/lifecycle-handler';
 import { createReconcileHandler } from '../lambdas/handlers/reconcile-handler';
@@ -18,6 +25,7 @@ import {
   describeGroupTargets,
   setDesiredCapacity,
   type World,
+  worldClients,
 } from '../test/support/moto-world';
 
 const REGION = 'us-east-1';
@@ -70,7 +78,9 @@ function scheduledEvent(): Record<string, unknown> {
   };
 }
 
-function demoConfig(world: World): SyncConfig {
+const ZONE = 'demo.internal';
+
+function demoConfig(world: World, hostedZoneId: string): SyncConfig {
   return parseSyncConfig(
     {
       clusters: [
@@ -78,8 +88,15 @@ function demoConfig(world: World): SyncConfig {
           name: 'demo',
           nodeSource: { autoScalingGroups: [world.asgName] },
           loadBalancer: { arn: world.loadBalancerArn },
+          securityGroups: { source: 'auto', clientCidrs: ['192.168.0.0/16'] },
+          dns: {
+            hostedZoneId,
+            aliasNames: [`proxy.${ZONE}`, `legacy.${ZONE}`],
+            nodeRecordName: `nodes.${ZONE}`,
+            srvDomain: ZONE,
+          },
           portMappings: world.targetGroups.map((tg, i) => ({
-            name: tg.name.replace(/^demo-/, ''),
+            name: tg.name.replace(`${world.asgName}-demo-`, ''),
             targetGroupArn: tg.arn,
             targetType: tg.targetType,
             listenerPort: 4000 + i,
@@ -114,6 +131,77 @@ async function showAndCheck(endpoint: string, world: World, step: string): Promi
   return problems;
 }
 
+/** Prints the node security group's inbound rules: ours (marked) and the hand-made one. */
+async function showRules(endpoint: string, world: World): Promise<void> {
+  const { ec2 } = worldClients(endpoint);
+  const rules = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({
+      Filters: [{ Name: 'group-id', Values: [world.securityGroupId] }],
+    }),
+  );
+  const inbound = (rules.SecurityGroupRules ?? []).filter((r) => r.IsEgress === false);
+  console.log(`   security group ${world.securityGroupId}: ${inbound.length} inbound rule(s)`);
+  for (const r of inbound) {
+    const ports = r.FromPort === r.ToPort ? `${r.FromPort}` : `${r.FromPort}-${r.ToPort}`;
+    const from = r.CidrIpv4 ?? r.ReferencedGroupInfo?.GroupId ?? '?';
+    console.log(`     ${r.IpProtocol} ${ports} from ${from}  "${r.Description ?? ''}"`);
+  }
+}
+
+/** Checks the node A record lists exactly the ASG's IPs and the hand-made record is untouched. */
+async function checkRecords(
+  route53: Route53Client,
+  zoneId: string,
+  endpoint: string,
+  world: World,
+): Promise<string[]> {
+  const sets =
+    (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ??
+    [];
+  const ips = (await asgInstances(endpoint, world.asgName)).map((n) => n.privateIp).sort();
+  const nodeA = sets.find((r) => r.Name === `nodes.${ZONE}.` && r.Type === 'A');
+  const legacy = sets.find((r) => r.Name === `legacy.${ZONE}.` && r.Type === 'A');
+  const problems: string[] = [];
+  const got = (nodeA?.ResourceRecords ?? []).map((v) => v.Value ?? '').sort();
+  if (JSON.stringify(got) !== JSON.stringify(ips))
+    problems.push(`nodes.${ZONE} A is [${got.join(', ')}], expected [${ips.join(', ')}]`);
+  if (legacy?.ResourceRecords?.[0]?.Value !== '192.0.2.10')
+    problems.push(`the hand-made legacy.${ZONE} record was changed`);
+  return problems;
+}
+
+/** Checks no rule admits the removed port any more and the hand-made ssh rule is still there. */
+async function checkRulesWithout(endpoint: string, world: World, port: number): Promise<string[]> {
+  const { ec2 } = worldClients(endpoint);
+  const rules = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({
+      Filters: [{ Name: 'group-id', Values: [world.securityGroupId] }],
+    }),
+  );
+  const inbound = (rules.SecurityGroupRules ?? []).filter((r) => r.IsEgress === false);
+  const problems: string[] = [];
+  if (inbound.some((r) => (r.FromPort ?? 0) <= port && port <= (r.ToPort ?? 0))) {
+    problems.push(`a rule still admits the removed NodePort ${port}`);
+  }
+  if (!inbound.some((r) => r.FromPort === 22 && r.Description === 'ssh (hand-made)')) {
+    problems.push('the hand-made ssh rule was touched');
+  }
+  return problems;
+}
+
+/** Prints the zone's records (SOA and NS left out). */
+async function showRecords(route53: Route53Client, zoneId: string): Promise<void> {
+  const sets = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+  const shown = (sets.ResourceRecordSets ?? []).filter((r) => r.Type !== 'SOA' && r.Type !== 'NS');
+  console.log(`   zone ${ZONE}: ${shown.length} record set(s)`);
+  for (const r of shown) {
+    const values = r.AliasTarget
+      ? `ALIAS ${r.AliasTarget.DNSName}`
+      : (r.ResourceRecords ?? []).map((v) => v.Value).join(' ');
+    console.log(`     ${r.Name} ${r.Type} ${values}`);
+  }
+}
+
 async function main(): Promise<number> {
   const moto = await startMotoServer();
   const shim = await startLifecycleShim(moto.endpoint);
@@ -134,7 +222,45 @@ async function main(): Promise<number> {
         { name: 'demo-inst', listenerPort: 4002, nodePort: 30002, targetType: 'instance' },
       ],
     });
-    const config = demoConfig(world);
+    // Things the product does not own, which it must leave alone: a hand-made rule and record.
+    const { ec2 } = worldClients(shim.endpoint);
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: world.securityGroupId,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 22,
+            ToPort: 22,
+            IpRanges: [{ CidrIp: '10.0.0.0/16', Description: 'ssh (hand-made)' }],
+          },
+        ],
+      }),
+    );
+    const route53 = new Route53Client({});
+    const zone = await route53.send(
+      new CreateHostedZoneCommand({ Name: ZONE, CallerReference: `demo-${Date.now()}` }),
+    );
+    const hostedZoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: hostedZoneId,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'CREATE',
+              ResourceRecordSet: {
+                Name: `legacy.${ZONE}`,
+                Type: 'A',
+                TTL: 300,
+                ResourceRecords: [{ Value: '192.0.2.10' }],
+              },
+            },
+          ],
+        },
+      }),
+    );
+    const config = demoConfig(world, hostedZoneId);
     // Warnings and errors only by default; DEMO_LOG_LEVEL=INFO shows every change with its reason.
     const logLevel = process.env.DEMO_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN';
     const container = createContainer({ logger: new Logger({ serviceName: 'nlb-nodeport-sync', logLevel }) });
@@ -142,14 +268,21 @@ async function main(): Promise<number> {
     const lifecycle = createLifecycleHandler(config, container);
     const problems: string[] = [];
 
-    problems.push(
-      ...(await showAndCheck(shim.endpoint, world, 'before the first pass')).map(() => '').filter(Boolean),
-    );
+    // Before the first pass the groups are empty by design: shown, not checked.
+    await showAndCheck(shim.endpoint, world, 'before the first pass');
     const first = await reconcile(scheduledEvent());
+    const pass = first.passes[0];
     console.log(
-      `\npass (schedule): registered ${first.passes[0]?.registered ?? 0}, deregistered ${first.passes[0]?.deregistered ?? 0}`,
+      `\npass (schedule): registered ${pass?.registered ?? 0}, deregistered ${pass?.deregistered ?? 0}`,
     );
+    for (const step of pass?.steps ?? []) {
+      console.log(`  ${step.name}: ${step.applied} change(s) applied`);
+      for (const line of step.planned) console.log(`    ${line}`);
+    }
     problems.push(...(await showAndCheck(shim.endpoint, world, 'after the first pass (3 nodes)')));
+    await showRules(shim.endpoint, world);
+    await showRecords(route53, hostedZoneId);
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
 
     const out = await setDesiredCapacity(shim.endpoint, world.asgName, 5);
     for (const id of out.appeared) await lifecycle(lifecycleEvent(world, id, 'launch'));
@@ -160,6 +293,8 @@ async function main(): Promise<number> {
         `after scale-out to 5 (${out.appeared.length} launch events)`,
       )),
     );
+    await showRecords(route53, hostedZoneId);
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
 
     const inn = await setDesiredCapacity(shim.endpoint, world.asgName, 2);
     for (const id of inn.disappeared) await lifecycle(lifecycleEvent(world, id, 'terminate'));
@@ -170,6 +305,30 @@ async function main(): Promise<number> {
         `after scale-in to 2 (${inn.disappeared.length} terminate events)`,
       )),
     );
+    await showRules(shim.endpoint, world);
+    await showRecords(route53, hostedZoneId);
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
+
+    // A port mapping leaves the config: only our now-stale rule and SRV record go; the rest stays.
+    const withoutApp1 = parseSyncConfig(
+      {
+        ...config,
+        clusters: config.clusters.map((c) => ({
+          ...c,
+          portMappings: c.portMappings.filter((m) => m.name !== 'app1'),
+        })),
+      },
+      'demo config without app1',
+    );
+    const again = await createReconcileHandler(withoutApp1, container)(scheduledEvent());
+    console.log('\n== after removing port mapping app1 (NodePort 30001) from the config');
+    for (const step of again.passes[0]?.steps ?? []) {
+      for (const line of step.planned) console.log(`    ${step.name}: ${line}`);
+    }
+    await showRules(shim.endpoint, world);
+    await showRecords(route53, hostedZoneId);
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
+    problems.push(...(await checkRulesWithout(shim.endpoint, world, 30001)));
 
     const completions = shim.recorded().filter((r) => r.action === 'CompleteLifecycleAction');
     console.log(
@@ -182,7 +341,9 @@ async function main(): Promise<number> {
       console.error(`\nDEMO FAILED: did not converge\n  ${problems.join('\n  ')}`);
       return 1;
     }
-    console.log('\nDEMO OK: every target group held exactly the ASG nodes after every step');
+    console.log(
+      '\nDEMO OK: every target group held exactly the ASG nodes after every step, the node A record listed exactly their IPs, and the hand-made rule and record were left alone',
+    );
     return 0;
   } finally {
     await shim.stop();

@@ -67,7 +67,7 @@ export const securityGroupsSchema = z.object({
 
 /** Route 53 records kept for a cluster (issue 4). */
 export const dnsSchema = z.object({
-  hostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/, 'must be a hosted zone id'),
+  hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a hosted zone id'),
   /** Names that get A (and AAAA when dualstack) alias records to the NLB. */
   aliasNames: z.array(z.string().min(1)).default([]),
   /** Name whose A record lists the desired nodes' private IPs. */
@@ -200,6 +200,13 @@ export const syncConfigSchema = z
             message: 'is not an IPv4 CIDR',
           });
         }
+      }
+      if (cluster.dns?.srvDomain !== undefined && cluster.dns.nodeRecordName === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', ci, 'dns', 'nodeRecordName'],
+          message: 'is required when srvDomain is set: SRV records point at it',
+        });
       }
       const sg = cluster.securityGroups;
       if (sg && !sg.allowAnywhere && sg.clientCidrs.includes('0.0.0.0/0')) {

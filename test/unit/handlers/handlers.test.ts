@@ -249,3 +249,27 @@ describe('Handler: reconcile', () => {
     expect(fake.writes).toEqual([]);
   });
 });
+
+describe('Handler: reconcile, as the one consumer of a cluster lane', () => {
+  it('answers a lifecycle action after its pass, like the lifecycle handler', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    const result = await handler(fixture('lifecycle-launch'));
+    // Assess
+    expect(result.lifecycle.map((o) => o.status)).toEqual(['completed']);
+    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+  });
+
+  it('rejects a malformed lifecycle action, naming the fields, with no call', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const handler = createReconcileHandler(config, deps);
+    // Act & Assess
+    await expect(handler(fixture('lifecycle-malformed'))).rejects.toMatchObject({
+      name: 'MalformedEventError',
+    });
+    expect(fake.writes).toEqual([]);
+  });
+});

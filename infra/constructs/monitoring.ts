@@ -1,0 +1,302 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ALARM_DEFAULTS, PRODUCT } from '../constants';
+import type { ResolvedTargetGroup } from './cluster-load-balancer';
+
+/** What the monitoring needs to know about one cluster. */
+export interface MonitoredCluster {
+  /** The cluster name (the EMF `cluster` dimension). */
+  readonly name: string;
+  /** The CloudWatch `LoadBalancer` dimension, when the NLB is known. */
+  readonly loadBalancerMetricName?: string;
+  /** Its target groups. */
+  readonly targetGroups: readonly ResolvedTargetGroup[];
+}
+
+/** Properties of {@link Monitoring}. */
+export interface MonitoringProps {
+  /** The clusters. */
+  readonly clusters: readonly MonitoredCluster[];
+  /** The product's functions, by display name. */
+  readonly functions: Readonly<Record<string, IFunction>>;
+  /** The lane, for its depth and age. */
+  readonly laneQueue: IQueue;
+  /** Dead-letter queues, by display name; any message in one raises an alarm. */
+  readonly deadLetterQueues: Readonly<Record<string, IQueue>>;
+  /** Email addresses subscribed to the alarm topic. */
+  readonly alarmEmails: readonly string[];
+}
+
+const PERIOD = Duration.minutes(ALARM_DEFAULTS.periodMinutes);
+const FIVE_MINUTES = Duration.minutes(5);
+
+function elbMetric(metricName: string, dimensions: Record<string, string>, statistic: string): Metric {
+  return new Metric({
+    namespace: 'AWS/NetworkELB',
+    metricName,
+    dimensionsMap: dimensions,
+    statistic,
+    period: PERIOD,
+  });
+}
+
+function productMetric(
+  metricName: string,
+  cluster: string,
+  statistic = 'Sum',
+  period = FIVE_MINUTES,
+): Metric {
+  return new Metric({
+    namespace: PRODUCT.metricsNamespace,
+    metricName,
+    dimensionsMap: { [PRODUCT.clusterDimension]: cluster },
+    statistic,
+    period,
+  });
+}
+
+/**
+ * The dashboard and alarms. Alarms go to an SNS topic encrypted with a customer managed key that
+ * CloudWatch may use (the AWS managed SNS key does not let CloudWatch publish).
+ */
+export class Monitoring extends Construct {
+  /** The alarm topic. */
+  public readonly topic: Topic;
+  /** The dashboard. */
+  public readonly dashboard: Dashboard;
+  /** Every alarm. */
+  public readonly alarms: Alarm[] = [];
+
+  public constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const key = new Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: `Encrypts the ${PRODUCT.serviceName} alarm topic`,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: `${PRODUCT.serviceName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const email of props.alarmEmails) this.topic.addSubscription(new EmailSubscription(email));
+    const action = new SnsAction(this.topic);
+    const alarm = (
+      alarmId: string,
+      description: string,
+      metric: IMetric,
+      threshold: number,
+      periods = 1,
+    ): Alarm => {
+      const created = new Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: periods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      this.alarms.push(created);
+      return created;
+    };
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# ${PRODUCT.serviceName}\nTarget health, NLB traffic, the product's own metrics per cluster, then the functions and the lane.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+
+    for (const cluster of props.clusters) {
+      this.addCluster(cluster, alarm);
+    }
+
+    const functions = Object.entries(props.functions);
+    const fnMetric = (fn: IFunction, name: string, statistic: string) =>
+      fn.metric(name, { statistic, period: FIVE_MINUTES });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Functions: invocations and errors',
+        left: functions.map(([, fn]) => fnMetric(fn, 'Invocations', 'Sum')),
+        right: functions.map(([, fn]) => fnMetric(fn, 'Errors', 'Sum')),
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Functions: duration p99 (ms)',
+        left: functions.map(([, fn]) => fnMetric(fn, 'Duration', 'p99')),
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Functions: throttles',
+        left: functions.map(([, fn]) => fnMetric(fn, 'Throttles', 'Sum')),
+        width: 8,
+      }),
+    );
+    for (const [name, fn] of functions) {
+      alarm(
+        `${name}Errors`,
+        `Function ${name} failed at least once in 5 minutes`,
+        fnMetric(fn, 'Errors', 'Sum'),
+        1,
+      );
+    }
+
+    const dlqs = Object.entries(props.deadLetterQueues);
+    const depth = (queue: IQueue) =>
+      queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES });
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Dead-letter queues: messages',
+        left: dlqs.map(([, queue]) => depth(queue)),
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Lane: depth and oldest message (s)',
+        left: [depth(props.laneQueue)],
+        right: [
+          props.laneQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        ],
+        width: 8,
+      }),
+    );
+    for (const [name, queue] of dlqs) {
+      alarm(`${name}NotEmpty`, `Dead-letter queue ${name} holds messages that keep failing`, depth(queue), 1);
+    }
+  }
+
+  private addCluster(
+    cluster: MonitoredCluster,
+    alarm: (id: string, description: string, metric: IMetric, threshold: number, periods?: number) => Alarm,
+  ): void {
+    const lb = cluster.loadBalancerMetricName;
+    const title = (what: string) => `${cluster.name}: ${what}`;
+    const healthy: IMetric[] = [];
+    const unhealthy: IMetric[] = [];
+    for (const group of cluster.targetGroups) {
+      const label = group.mapping.name;
+      if (lb === undefined) {
+        // Without the NLB the exact dimensions are unknown: a search fills the graph, not an alarm.
+        const search = (metricName: string) =>
+          new MathExpression({
+            expression: `SEARCH('{AWS/NetworkELB,LoadBalancer,TargetGroup} MetricName="${metricName}" "${group.metricName}"', 'Minimum', 60)`,
+            label,
+            period: PERIOD,
+          });
+        healthy.push(search('HealthyHostCount'));
+        unhealthy.push(search('UnHealthyHostCount'));
+        continue;
+      }
+      const dimensions = { LoadBalancer: lb, TargetGroup: group.metricName };
+      const h = elbMetric('HealthyHostCount', dimensions, 'Minimum').with({ label });
+      const u = elbMetric('UnHealthyHostCount', dimensions, 'Maximum').with({ label });
+      healthy.push(h);
+      unhealthy.push(u);
+      const idBase = `${cluster.name}-${label}`;
+      alarm(
+        `${idBase}-NoHealthyTarget`,
+        `Target group ${label} of cluster ${cluster.name} has no healthy target: the NLB fails open or drops traffic`,
+        new MathExpression({ expression: 'IF(h < 1, 1, 0)', usingMetrics: { h }, period: PERIOD }),
+        1,
+        2,
+      );
+      alarm(
+        `${idBase}-AboutToFailOpen`,
+        `Target group ${label} of cluster ${cluster.name} is down to its last healthy target while others fail: the NLB is about to fail open`,
+        new MathExpression({
+          expression: 'IF(h <= 1 AND u > 0, 1, 0)',
+          usingMetrics: { h, u },
+          period: PERIOD,
+        }),
+        1,
+        2,
+      );
+      alarm(
+        `${idBase}-UnhealthyTargets`,
+        `Target group ${label} of cluster ${cluster.name} has had unhealthy targets for ${ALARM_DEFAULTS.unhealthyMinutes} minutes`,
+        u,
+        1,
+        ALARM_DEFAULTS.unhealthyMinutes / ALARM_DEFAULTS.periodMinutes,
+      );
+    }
+    const nlb = (metricName: string, statistic: string) =>
+      lb === undefined
+        ? []
+        : [elbMetric(metricName, { LoadBalancer: lb }, statistic).with({ period: FIVE_MINUTES })];
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: title('healthy targets'), left: healthy, width: 6 }),
+      new GraphWidget({ title: title('unhealthy targets'), left: unhealthy, width: 6 }),
+      new GraphWidget({
+        title: title('NLB flows and resets'),
+        left: [...nlb('ActiveFlowCount', 'Average'), ...nlb('NewFlowCount', 'Sum')],
+        right: [
+          ...nlb('TCP_Client_Reset_Count', 'Sum'),
+          ...nlb('TCP_Target_Reset_Count', 'Sum'),
+          ...nlb('TCP_ELB_Reset_Count', 'Sum'),
+        ],
+        width: 6,
+      }),
+      new GraphWidget({ title: title('NLB processed bytes'), left: nlb('ProcessedBytes', 'Sum'), width: 6 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: title('targets registered / deregistered / rejected'),
+        left: [
+          productMetric('TargetsRegistered', cluster.name),
+          productMetric('TargetsDeregistered', cluster.name),
+          productMetric('TargetsRejected', cluster.name),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: title('drift, guard refusals, failed passes'),
+        left: [
+          productMetric('DriftFound', cluster.name),
+          productMetric('GuardRefusals', cluster.name),
+          productMetric('PassFailures', cluster.name),
+        ],
+        width: 8,
+      }),
+      new SingleValueWidget({
+        title: title('pass duration p99 (ms)'),
+        metrics: [productMetric('PassDuration', cluster.name, 'p99')],
+        width: 8,
+      }),
+    );
+    alarm(
+      `${cluster.name}-GuardRefusals`,
+      `A safety guard refused a plan of cluster ${cluster.name}: nothing was applied, a person should look`,
+      productMetric('GuardRefusals', cluster.name),
+      1,
+    );
+  }
+}

@@ -1,0 +1,193 @@
+import { Aws, Stack, Validations } from 'aws-cdk-lib';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
+import type { ClusterConfig } from '../../lambdas/domain/config';
+import { CLUSTER_TAG_KEY } from '../../lambdas/domain/ingress-rules';
+
+/** What one cluster may touch, with the target group ARNs resolved (imported or created). */
+export interface ClusterAccess {
+  /** The cluster as configured. */
+  readonly cluster: ClusterConfig;
+  /** Every target group of the cluster: ARNs from config or references to created groups. */
+  readonly targetGroupArns: readonly string[];
+}
+
+/** Read actions: AWS offers no resource-level permissions for most of them, so they use `*`. */
+export const READ_ACTIONS = [
+  'autoscaling:DescribeAutoScalingGroups',
+  'autoscaling:DescribeAutoScalingInstances',
+  'autoscaling:DescribeLifecycleHooks',
+  'ec2:DescribeInstances',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSecurityGroupRules',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcs',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeTags',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+] as const;
+
+/** Record types the DNS sync writes: alias A/AAAA, node A, SRV, and the TXT ownership markers. */
+export const RECORD_TYPES = ['A', 'AAAA', 'SRV', 'TXT'] as const;
+
+const SG_WRITE_ACTIONS = [
+  'ec2:AuthorizeSecurityGroupIngress',
+  'ec2:RevokeSecurityGroupIngress',
+  'ec2:ModifySecurityGroupRules',
+];
+
+function arn(service: string, resource: string, regional = true): string {
+  const region = regional ? Aws.REGION : '';
+  const account = regional ? Aws.ACCOUNT_ID : '';
+  return `arn:${Aws.PARTITION}:${service}:${region}:${account}:${resource}`;
+}
+
+/** The ARN of an ASG by name; the UUID in the middle is unknown at synth, hence the one `*`. */
+export function autoScalingGroupArn(name: string): string {
+  return `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${name}`;
+}
+
+function unique(values: Iterable<string>): string[] {
+  return [...new Set(values)];
+}
+
+/**
+ * The least-privilege statements of the sync function: describes on `*`, every write scoped to the
+ * configured target groups, ASGs, security groups and hosted zones.
+ */
+export function syncPolicyStatements(access: readonly ClusterAccess[]): PolicyStatement[] {
+  const statements: PolicyStatement[] = [
+    new PolicyStatement({ sid: 'DescribeEverywhere', actions: [...READ_ACTIONS], resources: ['*'] }),
+  ];
+  const groups = unique(access.flatMap((a) => a.targetGroupArns));
+  statements.push(
+    new PolicyStatement({
+      sid: 'WriteConfiguredTargetGroups',
+      actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+      resources: groups,
+    }),
+  );
+
+  const asgs = unique(access.flatMap((a) => a.cluster.nodeSource.autoScalingGroups)).sort();
+  if (asgs.length > 0) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'AnswerConfiguredLifecycleHooks',
+        actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        resources: asgs.map(autoScalingGroupArn),
+      }),
+    );
+  }
+
+  const managed = access.filter((a) => a.cluster.securityGroups?.enabled === true);
+  const explicitGroups = unique(managed.flatMap((a) => a.cluster.securityGroups?.groupIds ?? [])).sort();
+  const discovering = managed.filter((a) => (a.cluster.securityGroups?.groupIds ?? []).length === 0);
+  if (explicitGroups.length > 0) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'WriteConfiguredSecurityGroups',
+        actions: SG_WRITE_ACTIONS,
+        resources: explicitGroups.map((id) => arn('ec2', `security-group/${id}`)),
+      }),
+    );
+  }
+  for (const [index, { cluster }] of discovering.entries()) {
+    // Node groups are discovered at run time: admit only groups tagged for this cluster, the same
+    // tags lambdas/domain/ingress-rules.ts uses to choose between candidates.
+    statements.push(
+      new PolicyStatement({
+        sid: `WriteTaggedSecurityGroups${index}`,
+        actions: SG_WRITE_ACTIONS,
+        resources: [arn('ec2', 'security-group/*')],
+        conditions: { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG_KEY}`]: cluster.name } },
+      }),
+      new PolicyStatement({
+        sid: `WriteKubernetesSecurityGroups${index}`,
+        actions: SG_WRITE_ACTIONS,
+        resources: [arn('ec2', 'security-group/*')],
+        conditions: { StringLike: { [`aws:ResourceTag/kubernetes.io/cluster/${cluster.name}`]: '*' } },
+      }),
+    );
+  }
+  if (managed.length > 0) {
+    statements.push(
+      // A rule is only reachable through its group, which the statements above scope.
+      new PolicyStatement({
+        sid: 'WriteRulesOfScopedGroups',
+        actions: SG_WRITE_ACTIONS,
+        resources: [arn('ec2', 'security-group-rule/*')],
+      }),
+      new PolicyStatement({
+        sid: 'TagRulesOnCreate',
+        actions: ['ec2:CreateTags'],
+        resources: [arn('ec2', 'security-group-rule/*')],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
+      }),
+    );
+  }
+
+  const zones = unique(access.flatMap((a) => (a.cluster.dns ? [a.cluster.dns.hostedZoneId] : []))).sort();
+  if (zones.length > 0) {
+    const zoneArns = zones.map((zone) => arn('route53', `hostedzone/${zone}`, false));
+    statements.push(
+      new PolicyStatement({
+        sid: 'WriteConfiguredHostedZones',
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: zoneArns,
+        conditions: {
+          'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': [...RECORD_TYPES] },
+        },
+      }),
+      new PolicyStatement({
+        sid: 'ReadConfiguredHostedZones',
+        actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
+        resources: zoneArns,
+      }),
+      new PolicyStatement({
+        sid: 'ReadChanges',
+        actions: ['route53:GetChange'],
+        resources: [arn('route53', 'change/*', false)],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** Why each kind of wildcard resource is acceptable; cdk-nag needs one acknowledgement per finding. */
+const WILDCARD_REASONS: readonly [RegExp, string][] = [
+  [
+    /:autoScalingGroup:\*:autoScalingGroupName\//,
+    'The ASG ARN holds a UUID unknown at synth (the group may belong to EKS); the name part pins the configured ASG.',
+  ],
+  [
+    /:security-group\/\*$/,
+    'Node security groups are discovered at run time; the statement only admits groups tagged for this cluster.',
+  ],
+  [
+    /:security-group-rule\/\*$/,
+    'Rules can only be changed through their group, which the security-group statements scope; CreateTags is limited to rules being created.',
+  ],
+  [/:change\/\*$/, 'route53:GetChange is read-only and change ids are not known in advance.'],
+];
+
+/**
+ * Adds the statements to the role and acknowledges each cdk-nag IAM5 finding they raise with its
+ * reason. A wildcard with no known reason is left unacknowledged, so cdk-nag fails synth.
+ */
+export function grantSyncPermissions(role: IRole, access: readonly ClusterAccess[]): void {
+  const stack = Stack.of(role);
+  for (const statement of syncPolicyStatements(access)) {
+    role.addToPrincipalPolicy(statement);
+    for (const resource of statement.resources) {
+      const flat = flattenCfnReference(stack.resolve(resource));
+      if (!flat.includes('*') || flat === '*') continue;
+      const reason = WILDCARD_REASONS.find(([pattern]) => pattern.test(flat))?.[1];
+      if (reason !== undefined)
+        Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+    }
+  }
+}

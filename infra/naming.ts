@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+
+/** The kinds of EventBridge rule a cluster gets; each becomes a rule-name suffix. */
+export const RULE_KINDS = {
+  schedule: 'schedule',
+  lifecycle: 'lifecycle',
+  asgResult: 'asg-result',
+  ec2State: 'ec2-state',
+  spot: 'spot',
+} as const;
+
+/** One kind of rule. */
+export type RuleKind = (typeof RULE_KINDS)[keyof typeof RULE_KINDS];
+
+/** EventBridge allows 64 characters; the longest kind plus its dash takes 11. */
+const RULE_NAME_MAX = 64;
+/** The part of ownerId every rule name starts with; queue policies match rules on it. */
+const OWNER_PREFIX_MAX = 20;
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+/**
+ * The prefix every rule name of a deployment starts with. Queue policies admit EventBridge on
+ * `rule/<prefix>*`, one statement for any number of clusters (SQS allows 20 statements per policy).
+ */
+export function ruleNamePrefix(ownerId: string): string {
+  return ownerId.slice(0, OWNER_PREFIX_MAX);
+}
+
+/**
+ * A stable, unique, at most 64-character rule name: `<ownerId>-<cluster>-<kind>`, shortened with a
+ * hash of the full pair when it would be too long.
+ * @example ruleName('nlb-nodeport-sync', 'prod', 'schedule') // 'nlb-nodeport-sync-prod-schedule'
+ */
+export function ruleName(ownerId: string, cluster: string, kind: RuleKind): string {
+  const full = `${ownerId}-${cluster}-${kind}`;
+  // Either form starts with ruleNamePrefix(ownerId), which the queue policies rely on.
+  if (full.length <= RULE_NAME_MAX) return full;
+  const budget = RULE_NAME_MAX - OWNER_PREFIX_MAX - kind.length - 8 - 3;
+  return `${ruleNamePrefix(ownerId)}-${cluster.slice(0, budget)}-${shortHash(`${ownerId}/${cluster}`)}-${kind}`;
+}
+
+/** Lifecycle transitions the stack hooks. */
+export type HookTransition = 'launch' | 'terminate';
+
+/**
+ * The lifecycle hook name of a cluster on an ASG; per cluster, so two clusters sharing an ASG each
+ * answer their own hook. Rules match events on these names, so foreign hooks never reach the lane.
+ */
+export function lifecycleHookName(ownerId: string, cluster: string, transition: HookTransition): string {
+  return `${ownerId}-${cluster}-${transition}`;
+}

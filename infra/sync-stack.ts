@@ -1,0 +1,142 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import type { SyncConfig } from '../lambdas/domain/config';
+import {
+  FUNCTION_DEFAULTS,
+  LIFECYCLE_HOOK_DEFAULTS,
+  PASS_HANDLER_ENTRY,
+  PRODUCT,
+  SYNC_ENVIRONMENT,
+} from './constants';
+import { ClusterLoadBalancer } from './constructs/cluster-load-balancer';
+import { ClusterRules } from './constructs/cluster-rules';
+import { ClusterLifecycleHooks } from './constructs/lifecycle-hooks';
+import { Monitoring } from './constructs/monitoring';
+import { PassLane } from './constructs/pass-lane';
+import { SyncFunction } from './constructs/sync-function';
+import { grantSyncPermissions } from './constructs/sync-permissions';
+
+/** Properties of {@link NlbNodeportSyncStack}. */
+export interface NlbNodeportSyncStackProps extends StackProps {
+  /** The validated sync configuration (see lambdas/domain/config.ts). */
+  readonly config: SyncConfig;
+  /**
+   * The handler that consumes the lane, relative to the repository root.
+   * @default PASS_HANDLER_ENTRY
+   */
+  readonly passHandlerEntry?: string;
+}
+
+/** Terminate hook timeout: the created groups' deregistration delay plus a margin, else the default. */
+function terminateTimeout(deregistrationDelaySeconds: number | undefined): number {
+  if (deregistrationDelaySeconds === undefined)
+    return LIFECYCLE_HOOK_DEFAULTS.terminateHeartbeatTimeoutSeconds;
+  const seconds = deregistrationDelaySeconds + LIFECYCLE_HOOK_DEFAULTS.terminateMarginSeconds;
+  // Auto Scaling accepts 30-7200 seconds.
+  return Math.min(7200, Math.max(30, seconds));
+}
+
+/**
+ * The whole deployment: per cluster the load balancer (imported or created), lifecycle hooks and
+ * EventBridge rules feeding one FIFO lane; one function consuming the lane; monitoring.
+ */
+export class NlbNodeportSyncStack extends Stack {
+  /** The function that runs the passes. */
+  public readonly passFunction: SyncFunction;
+  /** The lane. */
+  public readonly lane: PassLane;
+  /** The monitoring. */
+  public readonly monitoring: Monitoring;
+
+  public constructor(scope: Construct, id: string, props: NlbNodeportSyncStackProps) {
+    super(scope, id, {
+      description: `${PRODUCT.serviceName}: keeps NLB target groups, node security groups and DNS in step with worker nodes`,
+      ...props,
+    });
+    const { config } = props;
+    this.lane = new PassLane(this, 'Lane', { ownerId: config.ownerId });
+
+    const balancers = config.clusters.map(
+      (cluster, index) =>
+        new ClusterLoadBalancer(this, `LoadBalancer-${cluster.name}`, {
+          cluster,
+          index,
+          ownerId: config.ownerId,
+        }),
+    );
+    // The functions need the created ARNs too: they are written into the config they receive.
+    const deployedConfig: SyncConfig = {
+      ...config,
+      clusters: config.clusters.map((cluster, index) => {
+        const balancer = balancers[index] as ClusterLoadBalancer;
+        if (cluster.loadBalancer.create === undefined) return cluster;
+        return {
+          ...cluster,
+          loadBalancer: { ...cluster.loadBalancer, arn: balancer.loadBalancerArn },
+          portMappings: balancer.targetGroups.map((group) => ({
+            ...group.mapping,
+            targetGroupArn: group.arn,
+          })),
+        };
+      }),
+    };
+
+    this.passFunction = new SyncFunction(this, 'PassFunction', {
+      entry: props.passHandlerEntry ?? PASS_HANDLER_ENTRY,
+      description:
+        'Runs one reconcile pass per lane message: schedule, ASG, EC2 and spot events, lifecycle actions',
+      environment: { [SYNC_ENVIRONMENT.config]: JSON.stringify(deployedConfig) },
+      timeout: Duration.seconds(FUNCTION_DEFAULTS.timeoutSeconds),
+    });
+    // Batch size 1: a failure retries exactly the one event, and the handler's return value is ignored.
+    this.passFunction.function.addEventSource(new SqsEventSource(this.lane.queue, { batchSize: 1 }));
+    grantSyncPermissions(
+      this.passFunction.role,
+      config.clusters.map((cluster, index) => ({
+        cluster,
+        targetGroupArns: (balancers[index] as ClusterLoadBalancer).targetGroups.map((group) => group.arn),
+      })),
+    );
+
+    config.clusters.forEach((cluster, index) => {
+      const balancer = balancers[index] as ClusterLoadBalancer;
+      new ClusterLifecycleHooks(this, `LifecycleHooks-${cluster.name}`, {
+        cluster,
+        ownerId: config.ownerId,
+        terminateHeartbeatTimeoutSeconds: terminateTimeout(balancer.deregistrationDelaySeconds),
+      });
+      new ClusterRules(this, `Rules-${cluster.name}`, {
+        cluster,
+        ownerId: config.ownerId,
+        lane: this.lane,
+        schedule: config.schedule,
+        rebalanceRecommendations: config.rebalanceRecommendations,
+      });
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      clusters: config.clusters.map((cluster, index) => {
+        const balancer = balancers[index] as ClusterLoadBalancer;
+        return {
+          name: cluster.name,
+          loadBalancerMetricName: balancer.loadBalancerMetricName,
+          targetGroups: balancer.targetGroups,
+        };
+      }),
+      functions: { PassFunction: this.passFunction.function },
+      laneQueue: this.lane.queue,
+      deadLetterQueues: { LaneDLQ: this.lane.deadLetterQueue, EventDLQ: this.lane.eventDeadLetterQueue },
+      alarmEmails: config.alarmEmails,
+    });
+
+    // What docs/deploy.md's "check that it works" looks at.
+    new CfnOutput(this, 'PassFunctionName', { value: this.passFunction.function.functionName });
+    new CfnOutput(this, 'PassFunctionLogGroup', { value: this.passFunction.logGroup.logGroupName });
+    new CfnOutput(this, 'LaneQueueUrl', { value: this.lane.queue.queueUrl });
+    new CfnOutput(this, 'LaneDeadLetterQueueUrl', { value: this.lane.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EventDeadLetterQueueUrl', { value: this.lane.eventDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+  }
+}

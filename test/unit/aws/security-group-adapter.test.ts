@@ -1,0 +1,330 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  EC2ServiceException,
+  ModifySecurityGroupRulesCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { SecurityGroupAdapter } from '../../../lambdas/aws/security-group-adapter';
+import { MissingResourceError } from '../../../lambdas/domain/errors';
+import { SecurityGroupRuleLimitError } from '../../../lambdas/domain/network-errors';
+import type { IngressRuleSpec, ObservedIngressRule } from '../../../lambdas/domain/network-ports';
+
+const client = new EC2Client({ region: 'eu-west-1' });
+const ec2 = mockClient(client);
+
+const DESCRIPTION = 'nlb-nodeport-sync:nlb-nodeport-sync/blue:health+traffic';
+const FROM_GROUP: IngressRuleSpec = {
+  protocol: 'tcp',
+  fromPort: 30080,
+  toPort: 30081,
+  source: { kind: 'group', groupId: 'sg-0nlb' },
+  description: DESCRIPTION,
+};
+const FROM_CIDR: IngressRuleSpec = {
+  protocol: 'tcp',
+  fromPort: 30443,
+  toPort: 30443,
+  source: { kind: 'cidr', cidr: '10.0.1.10/32' },
+  description: DESCRIPTION,
+};
+const OBSERVED: ObservedIngressRule = { ...FROM_CIDR, ruleId: 'sgr-1', groupId: 'sg-0node' };
+
+function ec2Error(code: string): EC2ServiceException {
+  return new EC2ServiceException({
+    name: code,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message: code,
+  });
+}
+
+describe('Class: SecurityGroupAdapter', () => {
+  beforeEach(() => {
+    ec2.reset();
+  });
+
+  describe('Method: describeIngressRules', () => {
+    it('reads every page of inbound rules and maps their sources, leaving egress rules out', async () => {
+      // Prepare
+      ec2
+        .on(DescribeSecurityGroupRulesCommand)
+        .resolvesOnce({
+          SecurityGroupRules: [
+            {
+              SecurityGroupRuleId: 'sgr-1',
+              GroupId: 'sg-0node',
+              IsEgress: false,
+              IpProtocol: 'tcp',
+              FromPort: 30080,
+              ToPort: 30081,
+              ReferencedGroupInfo: { GroupId: 'sg-0nlb' },
+              Description: DESCRIPTION,
+            },
+            {
+              SecurityGroupRuleId: 'sgr-e',
+              GroupId: 'sg-0node',
+              IsEgress: true,
+              IpProtocol: '-1',
+              CidrIpv4: '0.0.0.0/0',
+            },
+          ],
+          NextToken: 'page-2',
+        })
+        .resolvesOnce({
+          SecurityGroupRules: [
+            {
+              SecurityGroupRuleId: 'sgr-2',
+              GroupId: 'sg-0node',
+              IsEgress: false,
+              IpProtocol: '6',
+              FromPort: 22,
+              ToPort: 22,
+              CidrIpv4: '192.0.2.0/24',
+            },
+            {
+              SecurityGroupRuleId: 'sgr-3',
+              GroupId: 'sg-0node',
+              IsEgress: false,
+              IpProtocol: 'tcp',
+              FromPort: 22,
+              ToPort: 22,
+              CidrIpv6: '::/0',
+            },
+          ],
+        });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const rules = await adapter.describeIngressRules('sg-0node');
+
+      // Assess
+      expect(rules).toEqual([
+        {
+          ruleId: 'sgr-1',
+          groupId: 'sg-0node',
+          protocol: 'tcp',
+          fromPort: 30080,
+          toPort: 30081,
+          source: { kind: 'group', groupId: 'sg-0nlb' },
+          description: DESCRIPTION,
+        },
+        {
+          ruleId: 'sgr-2',
+          groupId: 'sg-0node',
+          protocol: 'tcp',
+          fromPort: 22,
+          toPort: 22,
+          source: { kind: 'cidr', cidr: '192.0.2.0/24' },
+          description: undefined,
+        },
+        {
+          ruleId: 'sgr-3',
+          groupId: 'sg-0node',
+          protocol: 'tcp',
+          fromPort: 22,
+          toPort: 22,
+          source: { kind: 'other', id: '::/0' },
+          description: undefined,
+        },
+      ]);
+      expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupRulesCommand, 2);
+      expect(ec2).toHaveReceivedNthCommandWith(1, DescribeSecurityGroupRulesCommand, {
+        Filters: [{ Name: 'group-id', Values: ['sg-0node'] }],
+      });
+    });
+
+    it('turns an unknown group into a MissingResourceError', async () => {
+      // Prepare
+      ec2.on(DescribeSecurityGroupRulesCommand).rejects(ec2Error('InvalidGroup.NotFound'));
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act & Assess
+      await expect(adapter.describeIngressRules('sg-0gone')).rejects.toThrow(MissingResourceError);
+    });
+  });
+
+  describe('Method: describeGroups', () => {
+    it('returns the groups with their tags', async () => {
+      // Prepare
+      ec2.on(DescribeSecurityGroupsCommand).resolves({
+        SecurityGroups: [
+          { GroupId: 'sg-1', VpcId: 'vpc-1', Tags: [{ Key: 'kubernetes.io/cluster/blue', Value: 'owned' }] },
+        ],
+      });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const groups = await adapter.describeGroups(['sg-1']);
+
+      // Assess
+      expect(groups).toEqual([
+        { groupId: 'sg-1', vpcId: 'vpc-1', tags: { 'kubernetes.io/cluster/blue': 'owned' } },
+      ]);
+    });
+  });
+
+  describe('Method: authorizeIngress', () => {
+    it('sends all rules in one call with the ownership description on each source', async () => {
+      // Prepare
+      ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const result = await adapter.authorizeIngress('sg-0node', [FROM_GROUP, FROM_CIDR]);
+
+      // Assess
+      expect(result).toEqual({ done: 2, alreadyDone: 0 });
+      expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+      expect(ec2).toHaveReceivedCommandWith(AuthorizeSecurityGroupIngressCommand, {
+        GroupId: 'sg-0node',
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 30080,
+            ToPort: 30081,
+            UserIdGroupPairs: [{ GroupId: 'sg-0nlb', Description: DESCRIPTION }],
+          },
+          {
+            IpProtocol: 'tcp',
+            FromPort: 30443,
+            ToPort: 30443,
+            IpRanges: [{ CidrIp: '10.0.1.10/32', Description: DESCRIPTION }],
+          },
+        ],
+      });
+    });
+
+    it('treats InvalidPermission.Duplicate as success, sending the rules one by one so the others still land', async () => {
+      // Prepare
+      ec2
+        .on(AuthorizeSecurityGroupIngressCommand)
+        .rejectsOnce(ec2Error('InvalidPermission.Duplicate'))
+        .rejectsOnce(ec2Error('InvalidPermission.Duplicate'))
+        .resolvesOnce({ Return: true });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const result = await adapter.authorizeIngress('sg-0node', [FROM_GROUP, FROM_CIDR]);
+
+      // Assess
+      expect(result).toEqual({ done: 2, alreadyDone: 1 });
+      expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 3);
+    });
+
+    it('turns RulesPerSecurityGroupLimitExceeded into a SecurityGroupRuleLimitError', async () => {
+      // Prepare
+      ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(ec2Error('RulesPerSecurityGroupLimitExceeded'));
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act & Assess
+      await expect(adapter.authorizeIngress('sg-0node', [FROM_GROUP])).rejects.toThrow(
+        SecurityGroupRuleLimitError,
+      );
+    });
+
+    it('lets any other error propagate', async () => {
+      // Prepare
+      ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(ec2Error('UnauthorizedOperation'));
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act & Assess
+      await expect(adapter.authorizeIngress('sg-0node', [FROM_GROUP])).rejects.toMatchObject({
+        name: 'UnauthorizedOperation',
+      });
+    });
+
+    it('makes no call for no rules', async () => {
+      // Prepare
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const result = await adapter.authorizeIngress('sg-0node', []);
+
+      // Assess
+      expect(result).toEqual({ done: 0, alreadyDone: 0 });
+      expect(ec2).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
+    });
+  });
+
+  describe('Method: revokeIngress', () => {
+    it('revokes by rule id, so the exact observed rule goes whatever its description', async () => {
+      // Prepare
+      ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      await adapter.revokeIngress('sg-0node', [OBSERVED, { ...OBSERVED, ruleId: 'sgr-2' }]);
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandWith(RevokeSecurityGroupIngressCommand, {
+        GroupId: 'sg-0node',
+        SecurityGroupRuleIds: ['sgr-1', 'sgr-2'],
+      });
+    });
+
+    it.each([
+      'InvalidPermission.NotFound',
+      'InvalidSecurityGroupRuleId.NotFound',
+    ])('treats %s as success', async (code) => {
+      // Prepare
+      ec2.on(RevokeSecurityGroupIngressCommand).rejectsOnce(ec2Error(code)).resolves({ Return: true });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const result = await adapter.revokeIngress('sg-0node', [OBSERVED, { ...OBSERVED, ruleId: 'sgr-2' }]);
+
+      // Assess
+      expect(result).toEqual({ done: 2, alreadyDone: 0 });
+      expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 3);
+    });
+
+    it('counts a single missing rule as already done', async () => {
+      // Prepare
+      ec2.on(RevokeSecurityGroupIngressCommand).rejects(ec2Error('InvalidPermission.NotFound'));
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const result = await adapter.revokeIngress('sg-0node', [OBSERVED]);
+
+      // Assess
+      expect(result).toEqual({ done: 1, alreadyDone: 1 });
+    });
+  });
+
+  describe('Method: updateIngressDescription', () => {
+    it('rewrites the description keeping protocol, ports and source', async () => {
+      // Prepare
+      ec2.on(ModifySecurityGroupRulesCommand).resolves({ Return: true });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      await adapter.updateIngressDescription(
+        'sg-0node',
+        OBSERVED,
+        'nlb-nodeport-sync:nlb-nodeport-sync/blue:traffic',
+      );
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandWith(ModifySecurityGroupRulesCommand, {
+        GroupId: 'sg-0node',
+        SecurityGroupRules: [
+          {
+            SecurityGroupRuleId: 'sgr-1',
+            SecurityGroupRule: {
+              IpProtocol: 'tcp',
+              FromPort: 30443,
+              ToPort: 30443,
+              CidrIpv4: '10.0.1.10/32',
+              Description: 'nlb-nodeport-sync:nlb-nodeport-sync/blue:traffic',
+            },
+          },
+        ],
+      });
+    });
+  });
+});
