@@ -9,6 +9,7 @@ import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
 import { createReconcileHandler, type ReconcileHandlerResult } from '../lambdas/handlers/reconcile-handler';
 import { createContainer } from '../lambdas/runtime/container';
+import { scheduledEvent } from '../test/support/events';
 import {
   asgInstances,
   buildWorld,
@@ -78,8 +79,6 @@ export interface ApiCallOptions {
 /** Instances in the world's Auto Scaling group; the rest of a cluster's nodes are found by tag filters. */
 export const ASG_NODES = 3;
 
-const ACCOUNT = '123456789012';
-const REGION = 'us-east-1';
 const NODE_TAG = { key: 'bench/cluster', value: 'bench' } as const;
 const PORTS = [
   { name: 'app0', listenerPort: 4000, nodePort: 30000, targetType: 'ip' },
@@ -303,20 +302,6 @@ async function runTaggedInstances(endpoint: string, world: World, count: number)
   );
   if (nodes.length !== count) throw new Error(`RunInstances started ${nodes.length} of ${count} instances`);
   return nodes;
-}
-
-function scheduledEvent(): Record<string, unknown> {
-  return {
-    version: '0',
-    id: 'bench-schedule',
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: ACCOUNT,
-    time: new Date().toISOString(),
-    region: REGION,
-    resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/bench`],
-    detail: {},
-  };
 }
 
 function isPassOperation(operation: string): operation is PassOperation {

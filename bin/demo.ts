@@ -17,6 +17,7 @@ import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
 import { createLifecycleHandler } from '../lambdas/handlers/lifecycle-handler';
 import { createReconcileHandler } from '../lambdas/handlers/reconcile-handler';
 import { createContainer } from '../lambdas/runtime/container';
+import { lifecycleEvent, scheduledEvent } from '../test/support/events';
 import { startLifecycleShim } from '../test/support/lifecycle-shim';
 import { startMotoServer } from '../test/support/moto-server';
 import {
@@ -29,54 +30,6 @@ import {
 } from '../test/support/moto-world';
 
 const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
-
-function lifecycleEvent(
-  world: World,
-  instanceId: string,
-  kind: 'launch' | 'terminate',
-): Record<string, unknown> {
-  const launching = kind === 'launch';
-  return {
-    version: '0',
-    id: `demo-${kind}-${instanceId}`,
-    'detail-type': launching
-      ? 'EC2 Instance-launch Lifecycle Action'
-      : 'EC2 Instance-terminate Lifecycle Action',
-    source: 'aws.autoscaling',
-    account: ACCOUNT,
-    time: new Date().toISOString(),
-    region: REGION,
-    resources: [
-      `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:demo:autoScalingGroupName/${world.asgName}`,
-    ],
-    detail: {
-      LifecycleActionToken: `token-${instanceId}`,
-      AutoScalingGroupName: world.asgName,
-      LifecycleHookName: launching ? world.launchHookName : world.terminateHookName,
-      EC2InstanceId: instanceId,
-      LifecycleTransition: launching
-        ? 'autoscaling:EC2_INSTANCE_LAUNCHING'
-        : 'autoscaling:EC2_INSTANCE_TERMINATING',
-      Origin: launching ? 'EC2' : 'AutoScalingGroup',
-      Destination: launching ? 'AutoScalingGroup' : 'EC2',
-    },
-  };
-}
-
-function scheduledEvent(): Record<string, unknown> {
-  return {
-    version: '0',
-    id: 'demo-schedule',
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: ACCOUNT,
-    time: new Date().toISOString(),
-    region: REGION,
-    resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/demo`],
-    detail: {},
-  };
-}
 
 const ZONE = 'demo.internal';
 

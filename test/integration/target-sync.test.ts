@@ -3,6 +3,7 @@ import { parseSyncConfig, type SyncConfig } from '../../lambdas/domain/config';
 import { createLifecycleHandler } from '../../lambdas/handlers/lifecycle-handler';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
 import { createContainer } from '../../lambdas/runtime/container';
+import { lifecycleEvent, scheduledEvent } from '../support/events';
 import { silentTelemetry } from '../support/fake-aws';
 import { motoEndpoint, recordedLifecycleActions, resetMoto } from '../support/moto-test-env';
 import {
@@ -20,56 +21,6 @@ import {
  * adapters use their default clients: endpoint and region come from the environment the global setup
  * prepared (AWS_ENDPOINT_URL points at the lifecycle shim in front of moto).
  */
-
-const ACCOUNT = '123456789012';
-
-function scheduled(): Record<string, unknown> {
-  return {
-    version: '0',
-    id: 'schedule',
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: ACCOUNT,
-    time: '2026-11-22T00:00:00Z',
-    region: 'us-east-1',
-    resources: [`arn:aws:events:us-east-1:${ACCOUNT}:rule/reconcile`],
-    detail: {},
-  };
-}
-
-function lifecycleEvent(
-  world: World,
-  instanceId: string,
-  kind: 'launch' | 'terminate',
-  destination?: string,
-) {
-  const launching = kind === 'launch';
-  return {
-    version: '0',
-    id: `${kind}-${instanceId}`,
-    'detail-type': launching
-      ? 'EC2 Instance-launch Lifecycle Action'
-      : 'EC2 Instance-terminate Lifecycle Action',
-    source: 'aws.autoscaling',
-    account: ACCOUNT,
-    time: '2026-11-22T00:00:00Z',
-    region: 'us-east-1',
-    resources: [
-      `arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:x:autoScalingGroupName/${world.asgName}`,
-    ],
-    detail: {
-      LifecycleActionToken: `token-${instanceId}`,
-      AutoScalingGroupName: world.asgName,
-      LifecycleHookName: launching ? world.launchHookName : world.terminateHookName,
-      EC2InstanceId: instanceId,
-      LifecycleTransition: launching
-        ? 'autoscaling:EC2_INSTANCE_LAUNCHING'
-        : 'autoscaling:EC2_INSTANCE_TERMINATING',
-      Origin: launching ? 'EC2' : 'AutoScalingGroup',
-      Destination: destination ?? (launching ? 'AutoScalingGroup' : 'EC2'),
-    },
-  };
-}
 
 function configFor(world: World, preservedTargets: string[] = []): SyncConfig {
   return parseSyncConfig({
@@ -137,8 +88,8 @@ describe('Scenario: target sync against moto', () => {
     // Prepare
     const { reconcile } = handlers(configFor(world));
     // Act
-    const first = await reconcile(scheduled());
-    const second = await reconcile(scheduled());
+    const first = await reconcile(scheduledEvent());
+    const second = await reconcile(scheduledEvent());
     // Assess
     expect(first.passes[0]?.registered).toBe(9);
     expect(second.passes[0]?.changes).toEqual([]);
@@ -148,7 +99,7 @@ describe('Scenario: target sync against moto', () => {
   it('follows a scale-out to 5 and a scale-in to 2 with lifecycle events, completing each action', async () => {
     // Prepare
     const { reconcile, lifecycle } = handlers(configFor(world));
-    await reconcile(scheduled());
+    await reconcile(scheduledEvent());
     // Act
     const out = await setDesiredCapacity(motoEndpoint(), world.asgName, 5);
     for (const id of out.appeared) await lifecycle(lifecycleEvent(world, id, 'launch'));
@@ -172,7 +123,7 @@ describe('Scenario: target sync against moto', () => {
   it('repairs drift: a target removed by hand comes back and a stranger target is removed', async () => {
     // Prepare
     const { reconcile } = handlers(configFor(world));
-    await reconcile(scheduled());
+    await reconcile(scheduledEvent());
     const { elbv2 } = worldClients(motoEndpoint());
     const [app0] = world.targetGroups;
     const [node] = await asgInstances(motoEndpoint(), world.asgName);
@@ -187,7 +138,7 @@ describe('Scenario: target sync against moto', () => {
       new RegisterTargetsCommand({ TargetGroupArn: app0.arn, Targets: [{ Id: '10.0.200.9', Port: 30000 }] }),
     );
     // Act
-    const pass = await reconcile(scheduled());
+    const pass = await reconcile(scheduledEvent());
     // Assess
     expect(pass.passes[0]?.changes.map((c) => `${c.action} ${c.target.id}`).sort()).toEqual([
       'deregister 10.0.200.9',
@@ -206,8 +157,8 @@ describe('Scenario: target sync against moto', () => {
       new RegisterTargetsCommand({ TargetGroupArn: app0.arn, Targets: [{ Id: '10.0.250.7', Port: 30000 }] }),
     );
     // Act
-    await reconcile(scheduled());
-    await reconcile(scheduled());
+    await reconcile(scheduledEvent());
+    await reconcile(scheduledEvent());
     // Assess
     const targets = (await describeGroupTargets(motoEndpoint(), app0.arn)).map((t) => t.id);
     expect(targets).toContain('10.0.250.7');
@@ -217,13 +168,13 @@ describe('Scenario: target sync against moto', () => {
   it('refuses, writing nothing, when most registered nodes vanish without evidence', async () => {
     // Prepare: the ASG is scaled from 3 to 1 behind the product's back and no lifecycle event arrives
     const { reconcile } = handlers(configFor(world));
-    await reconcile(scheduled());
+    await reconcile(scheduledEvent());
     const before = await Promise.all(
       world.targetGroups.map((tg) => describeGroupTargets(motoEndpoint(), tg.arn)),
     );
     await setDesiredCapacity(motoEndpoint(), world.asgName, 1);
     // Act & Assess
-    await expect(reconcile(scheduled())).rejects.toMatchObject({
+    await expect(reconcile(scheduledEvent())).rejects.toMatchObject({
       name: 'PassFailedError',
       message: expect.stringMatching(/GuardRefusalError/),
     });
@@ -236,7 +187,7 @@ describe('Scenario: target sync against moto', () => {
   it('never registers an instance headed into a warm pool', async () => {
     // Prepare
     const { reconcile, lifecycle } = handlers(configFor(world));
-    await reconcile(scheduled());
+    await reconcile(scheduledEvent());
     const out = await setDesiredCapacity(motoEndpoint(), world.asgName, 4);
     const [newcomer] = out.appeared;
     if (newcomer === undefined) throw new Error('no instance appeared');
@@ -271,7 +222,7 @@ describe('Scenario: target sync against moto', () => {
     });
     const { reconcile } = handlers(broken);
     // Act & Assess
-    await expect(reconcile(scheduled())).rejects.toThrow(/MissingResourceError: Target group .*ghost/);
+    await expect(reconcile(scheduledEvent())).rejects.toThrow(/MissingResourceError: Target group .*ghost/);
     for (const tg of world.targetGroups)
       expect(await describeGroupTargets(motoEndpoint(), tg.arn)).toEqual([]);
   });
