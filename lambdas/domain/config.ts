@@ -201,6 +201,22 @@ export const syncConfigSchema = z
           });
         }
       }
+      // Rule sources and alias targets are read from the NLB: catch a missing one at synth, not mid-pass.
+      const knowsLoadBalancer = cluster.loadBalancer.arn !== undefined || creates;
+      if (!knowsLoadBalancer && cluster.securityGroups !== undefined && cluster.securityGroups.enabled) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', ci, 'loadBalancer', 'arn'],
+          message: 'is required when securityGroups is set (the rules admit the NLB)',
+        });
+      }
+      if (!knowsLoadBalancer && (cluster.dns?.aliasNames.length ?? 0) > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', ci, 'loadBalancer', 'arn'],
+          message: 'is required when dns.aliasNames is set (the aliases point at the NLB)',
+        });
+      }
       if (cluster.dns?.srvDomain !== undefined && cluster.dns.nodeRecordName === undefined) {
         ctx.addIssue({
           code: 'custom',

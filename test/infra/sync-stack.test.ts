@@ -223,11 +223,11 @@ describe('Class: NlbNodeportSyncStack', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
       const descriptions = alarms.map((alarm) => alarm.Properties.AlarmDescription as string);
 
-      // Assess: prod 2 groups x 3 + 1 guard; karpenter (NLB unknown) 1 guard; 1 function; 2 DLQs.
-      expect(alarms).toHaveLength(11);
-      expect(descriptions.filter((d) => d.includes('has no healthy target'))).toHaveLength(2);
-      expect(descriptions.filter((d) => d.includes('about to fail open'))).toHaveLength(2);
-      expect(descriptions.filter((d) => d.includes('unhealthy targets for 15 minutes'))).toHaveLength(2);
+      // Assess: prod 2 groups x 3 + 1 guard; karpenter 1 group x 3 + 1 guard; 1 function; 2 DLQs.
+      expect(alarms).toHaveLength(14);
+      expect(descriptions.filter((d) => d.includes('has no healthy target'))).toHaveLength(3);
+      expect(descriptions.filter((d) => d.includes('about to fail open'))).toHaveLength(3);
+      expect(descriptions.filter((d) => d.includes('unhealthy targets for 15 minutes'))).toHaveLength(3);
       expect(descriptions.filter((d) => d.includes('safety guard refused'))).toHaveLength(2);
       expect(descriptions.filter((d) => d.includes('Dead-letter queue'))).toHaveLength(2);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);

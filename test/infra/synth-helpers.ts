@@ -8,6 +8,7 @@ export const FIXTURES = {
   import: join(__dirname, 'fixtures', 'import.config.json'),
   create: join(__dirname, 'fixtures', 'create.config.json'),
   bad: join(__dirname, 'fixtures', 'bad.config.json'),
+  noArn: join(__dirname, 'fixtures', 'no-arn.config.json'),
 } as const;
 
 /** A synthesized stack and its template. */

@@ -100,6 +100,18 @@ describe('Function: parseSyncConfig', () => {
       { clusters: [{ ...cluster('one', TG_A), securityGroups: { clientCidrs: ['0.0.0.0/0'] } }] },
       'clusters.0.securityGroups.clientCidrs: 0.0.0.0/0 needs allowAnywhere: true',
     ],
+    [
+      { clusters: [{ ...cluster('one', TG_A), securityGroups: {} }] },
+      'clusters.0.loadBalancer.arn: is required when securityGroups is set',
+    ],
+    [
+      { clusters: [{ ...cluster('one', TG_A), dns: { hostedZoneId: 'Z1', aliasNames: ['a.example.com'] } }] },
+      'clusters.0.loadBalancer.arn: is required when dns.aliasNames is set',
+    ],
+    [
+      { clusters: [{ ...cluster('one', TG_A), dns: { hostedZoneId: 'Z1', srvDomain: 'example.com' } }] },
+      'clusters.0.dns.nodeRecordName: is required when srvDomain is set',
+    ],
   ])('rejects an invalid config with an error naming the field (%#)', (raw, expected) => {
     // Act
     const error = errorOf(raw);
