@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Node } from '../../../lambdas/domain/node';
 import type { ObservedTarget, TargetState } from '../../../lambdas/domain/target';
-import { targetKey } from '../../../lambdas/domain/target';
+import { TARGET_STATES, targetKey } from '../../../lambdas/domain/target';
 import {
   applyChanges,
   checkGuards,
@@ -221,14 +221,7 @@ describe('Function: checkGuards', () => {
 });
 
 describe('Properties: planTargetGroup', () => {
-  const stateArb = fc.constantFrom<TargetState>(
-    'initial',
-    'healthy',
-    'unhealthy',
-    'unused',
-    'draining',
-    'unavailable',
-  );
+  const stateArb = fc.constantFrom<TargetState>(...TARGET_STATES);
   const lifecycleArb = fc.constantFrom(
     'InService',
     'Pending',
