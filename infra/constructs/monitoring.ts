@@ -68,7 +68,8 @@ function productMetric(
   return new Metric({
     namespace: PRODUCT.metricsNamespace,
     metricName,
-    dimensionsMap: { [PRODUCT.clusterDimension]: cluster },
+    // Powertools adds `service` to every EMF metric; CloudWatch matches the whole dimension set.
+    dimensionsMap: { service: PRODUCT.serviceName, [PRODUCT.clusterDimension]: cluster },
     statistic,
     period,
   });
