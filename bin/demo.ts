@@ -14,6 +14,7 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
+import { lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';
 import { createLifecycleHandler } from '../lambdas/handlers/lifecycle-handler';
 import { createReconcileHandler } from '../lambdas/handlers/reconcile-handler';
 import { createContainer } from '../lambdas/runtime/container';
@@ -168,6 +169,11 @@ async function main(): Promise<number> {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     const world = await buildWorld(shim.endpoint, {
       nodes: 3,
+      // The hooks the CDK stack would add to the ASG for cluster "demo".
+      hookNames: {
+        launch: lifecycleHookName('nlb-nodeport-sync', 'demo', 'launch'),
+        terminate: lifecycleHookName('nlb-nodeport-sync', 'demo', 'terminate'),
+      },
       asgName: 'demo-workers',
       ports: [
         { name: 'demo-app0', listenerPort: 4000, nodePort: 30000, targetType: 'ip' },

@@ -42,13 +42,5 @@ export function ruleName(ownerId: string, cluster: string, kind: RuleKind): stri
   return `${ruleNamePrefix(ownerId)}-${cluster.slice(0, budget)}-${shortHash(`${ownerId}/${cluster}`)}-${kind}`;
 }
 
-/** Lifecycle transitions the stack hooks. */
-export type HookTransition = 'launch' | 'terminate';
-
-/**
- * The lifecycle hook name of a cluster on an ASG; per cluster, so two clusters sharing an ASG each
- * answer their own hook. Rules match events on these names, so foreign hooks never reach the lane.
- */
-export function lifecycleHookName(ownerId: string, cluster: string, transition: HookTransition): string {
-  return `${ownerId}-${cluster}-${transition}`;
-}
+// Hook names live in the domain: the stack creates them and the pass answers only them.
+export { type HookTransition, lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';

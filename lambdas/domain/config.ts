@@ -10,8 +10,14 @@ const ARN_TG =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
 const ARN_LB =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(net|app)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
-const CIDR_V4 = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/;
-const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const CIDR_V4 = new RegExp(`^(${OCTET}\\.){3}${OCTET}\\/(\\d|[12]\\d|3[0-2])$`);
+
+/** A preserved target: an instance id or IP (never touched), or an IPv4 CIDR (no IP inside it is touched). */
+const preservedTargetSchema = z
+  .string()
+  .min(1)
+  .refine((entry) => !entry.includes('/') || CIDR_V4.test(entry), 'is not an IPv4 CIDR');
 
 /** A port a Kubernetes NodePort service may use (the default range is 30000-32767; clusters may widen it). */
 const nodePortSchema = z.number().int().min(1).max(65535);
@@ -102,7 +108,7 @@ export const clusterSchema = z.object({
   loadBalancer: loadBalancerSchema.default({}),
   portMappings: z.array(portMappingSchema).min(1),
   /** Target ids (instance ids or IPs) or IPv4 CIDRs this product never registers or deregisters. */
-  preservedTargets: z.array(z.string().min(1)).default([]),
+  preservedTargets: z.array(preservedTargetSchema).default([]),
   safety: safetySchema.optional(),
   securityGroups: securityGroupsSchema.optional(),
   dns: dnsSchema.optional(),
@@ -118,7 +124,7 @@ export const syncConfigSchema = z
       .default('nlb-nodeport-sync'),
     clusters: z.array(clusterSchema).min(1),
     /** Preserved targets shared by every cluster. */
-    preservedTargets: z.array(z.string().min(1)).default([]),
+    preservedTargets: z.array(preservedTargetSchema).default([]),
     safety: safetySchema.default({ maxDeregisterShare: 0.5 }),
     /** Full reconcile schedule, as an EventBridge rate() or cron() expression. */
     schedule: z
@@ -192,15 +198,6 @@ export const syncConfigSchema = z
         }
         clusterByGroup.set(mapping.targetGroupArn, cluster.name);
       });
-      for (const [pi, preserved] of [...cluster.preservedTargets].entries()) {
-        if (preserved.includes('/') && !CIDR_V4.test(preserved)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['clusters', ci, 'preservedTargets', pi],
-            message: 'is not an IPv4 CIDR',
-          });
-        }
-      }
       // Rule sources and alias targets are read from the NLB: catch a missing one at synth, not mid-pass.
       const knowsLoadBalancer = cluster.loadBalancer.arn !== undefined || creates;
       if (!knowsLoadBalancer && cluster.securityGroups !== undefined && cluster.securityGroups.enabled) {
@@ -297,5 +294,3 @@ export function safetyOf(config: SyncConfig, cluster: ClusterConfig): SafetyConf
 export function preservedTargetsOf(config: SyncConfig, cluster: ClusterConfig): string[] {
   return [...config.preservedTargets, ...cluster.preservedTargets];
 }
-
-export { IPV4 as IPV4_PATTERN };

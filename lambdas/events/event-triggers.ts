@@ -32,7 +32,8 @@ export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): Even
         return { kind: 'skip', reason: `no configured cluster has Auto Scaling group "${asg}"` };
       }
       const instance = event.detail.EC2InstanceId;
-      const terminating = /terminate/i.test(event['detail-type']);
+      // Only a termination that happened is evidence; after "Terminate Unsuccessful" the node still serves.
+      const terminating = event['detail-type'] === 'EC2 Instance Terminate Successful';
       const hints: NodeHints = terminating && /^i-/.test(instance) ? { leaving: [instance] } : {};
       return {
         kind: 'passes',

@@ -1,4 +1,5 @@
 import type { SyncConfig } from '../domain/config';
+import { isOwnHook, lifecycleHookName } from '../domain/lifecycle-hooks';
 import type { NodeHints } from '../domain/node';
 import type { AutoScalingPort, LifecycleActionRef } from '../domain/ports';
 import { clusterForAutoScalingGroup } from './cluster-lookup';
@@ -29,9 +30,10 @@ export function hintsForLifecycleAction(action: LifecycleAction): NodeHints {
 
 /**
  * Handles a lifecycle action: one reconcile pass of the ASG's cluster with the event's facts
- * (a launching instance counts as desired, a terminating or warm-pool-bound one does not), then
- * CompleteLifecycleAction CONTINUE. If the pass fails, the action is not answered and the error
- * propagates, so the invocation fails and is retried; the hook's timeout is the backstop.
+ * (a launching instance counts as desired, a terminating or warm-pool-bound one does not), and
+ * CompleteLifecycleAction CONTINUE as soon as the targets are in step. If the target step fails, the
+ * action is not answered and the error propagates, so the invocation fails and is retried (a retry
+ * that finds the action already answered treats that as done); the hook's timeout is the backstop.
  */
 export async function handleLifecycleAction(
   config: SyncConfig,
@@ -44,19 +46,28 @@ export async function handleLifecycleAction(
     deps.logger.warn('Skipped lifecycle action', { reason, instanceId: action.instanceId });
     return { status: 'skipped', reason };
   }
+  if (!isOwnHook(config.ownerId, cluster.name, action.lifecycleHookName)) {
+    const reason = `lifecycle hook "${action.lifecycleHookName}" is not this deployment's (expected ${lifecycleHookName(config.ownerId, cluster.name, 'launch')} or ${lifecycleHookName(config.ownerId, cluster.name, 'terminate')}); its owner answers it`;
+    deps.logger.warn('Skipped lifecycle action', { reason, instanceId: action.instanceId });
+    return { status: 'skipped', reason };
+  }
   const kind = action.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'launch' : 'terminate';
+  const complete = async (): Promise<void> => {
+    await deps.autoScaling.completeLifecycleAction(action, 'CONTINUE');
+    deps.logger.info('Completed lifecycle action', {
+      cluster: cluster.name,
+      autoScalingGroupName: action.autoScalingGroupName,
+      lifecycleHookName: action.lifecycleHookName,
+      instanceId: action.instanceId,
+      transition: action.transition,
+      result: 'CONTINUE',
+    });
+  };
   const pass = await reconcileCluster(config, cluster, deps, {
     trigger: `lifecycle:${kind} ${action.instanceId}${action.destination === 'WarmPool' ? ' (to warm pool)' : ''}`,
     hints: hintsForLifecycleAction(action),
-  });
-  await deps.autoScaling.completeLifecycleAction(action, 'CONTINUE');
-  deps.logger.info('Completed lifecycle action', {
-    cluster: cluster.name,
-    autoScalingGroupName: action.autoScalingGroupName,
-    lifecycleHookName: action.lifecycleHookName,
-    instanceId: action.instanceId,
-    transition: action.transition,
-    result: 'CONTINUE',
+    // The instance waits only for its targets; a later security-group or DNS failure still fails the pass.
+    afterTargets: complete,
   });
   return { status: 'completed', result: 'CONTINUE', pass };
 }

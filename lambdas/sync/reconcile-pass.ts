@@ -57,6 +57,11 @@ export interface PassOptions {
   readonly hints?: NodeHints;
   /** Plan only; no write call. */
   readonly dryRun?: boolean;
+  /**
+   * Runs once the targets are in step, before the security-group and DNS steps: a lifecycle action is
+   * answered here, so a failing later step never holds an instance in Pending:Wait or Terminating:Wait.
+   */
+  readonly afterTargets?: () => Promise<void>;
 }
 
 /** The report of one pass, also what the CLI prints. */
@@ -180,6 +185,7 @@ async function runPass(
       }
     }
   }
+  if (!dryRun && options.afterTargets !== undefined) await options.afterTargets();
   const steps: (ReconcileStepResult & { name: string })[] = [];
   for (const step of deps.extraSteps ?? []) {
     steps.push({ name: step.name, ...(await step.run({ config, cluster, judged, dryRun })) });

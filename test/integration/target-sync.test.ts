@@ -1,5 +1,6 @@
 import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { parseSyncConfig, type SyncConfig } from '../../lambdas/domain/config';
+import { lifecycleHookName } from '../../lambdas/domain/lifecycle-hooks';
 import { createLifecycleHandler } from '../../lambdas/handlers/lifecycle-handler';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile-handler';
 import { createContainer } from '../../lambdas/runtime/container';
@@ -75,6 +76,10 @@ describe('Scenario: target sync against moto', () => {
     await resetMoto();
     world = await buildWorld(motoEndpoint(), {
       nodes: 3,
+      hookNames: {
+        launch: lifecycleHookName('nlb-nodeport-sync', 'it', 'launch'),
+        terminate: lifecycleHookName('nlb-nodeport-sync', 'it', 'terminate'),
+      },
       asgName: 'it-workers',
       ports: [
         { name: 'app0', listenerPort: 4000, nodePort: 30000, targetType: WorldTargetType.ip },

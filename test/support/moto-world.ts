@@ -57,6 +57,8 @@ export interface WorldOptions {
   readonly asgName?: string;
   /** Ports exposed through the NLB, one listener and target group each. */
   readonly ports: readonly WorldPort[];
+  /** Lifecycle hook names, as the CDK stack would name them. @default `<asgName>-launch|terminate` */
+  readonly hookNames?: { readonly launch: string; readonly terminate: string };
 }
 
 /** A target group created by {@link buildWorld}. */
@@ -207,8 +209,8 @@ export async function buildWorld(endpoint: string, options: WorldOptions): Promi
       VPCZoneIdentifier: subnetIds.join(','),
     }),
   );
-  const launchHookName = `${asgName}-launch`;
-  const terminateHookName = `${asgName}-terminate`;
+  const launchHookName = options.hookNames?.launch ?? `${asgName}-launch`;
+  const terminateHookName = options.hookNames?.terminate ?? `${asgName}-terminate`;
   for (const [hookName, transition] of [
     [launchHookName, 'autoscaling:EC2_INSTANCE_LAUNCHING'],
     [terminateHookName, 'autoscaling:EC2_INSTANCE_TERMINATING'],

@@ -112,6 +112,14 @@ describe('Function: parseSyncConfig', () => {
       { clusters: [{ ...cluster('one', TG_A), dns: { hostedZoneId: 'Z1', srvDomain: 'example.com' } }] },
       'clusters.0.dns.nodeRecordName: is required when srvDomain is set',
     ],
+    [
+      { clusters: [cluster('one', TG_A)], preservedTargets: ['10.0.250/24'] },
+      'preservedTargets.0: is not an IPv4 CIDR',
+    ],
+    [
+      { clusters: [cluster('one', TG_A)], preservedTargets: ['10.0.300.0/24'] },
+      'preservedTargets.0: is not an IPv4 CIDR',
+    ],
   ])('rejects an invalid config with an error naming the field (%#)', (raw, expected) => {
     // Act
     const error = errorOf(raw);

@@ -71,12 +71,10 @@ describe('Handler: lifecycle', () => {
   });
 
   it('never registers an instance headed into a warm pool, and still answers CONTINUE', async () => {
-    // Prepare
+    // Prepare: as on AWS, a warm-pool instance is not in the group's instance list; EC2 knows it, running
     const { fake, deps } = world();
-    fake.addGroup('my-asg', [
-      asgNode(1),
-      { ...asgNode(2), instanceId: EVENT_INSTANCE, lifecycleState: 'Warmed:Pending:Wait' },
-    ]);
+    fake.addGroup('my-asg', [asgNode(1)]);
+    fake.instances.set(EVENT_INSTANCE, { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' });
     const handler = createLifecycleHandler(config, deps);
     // Act
     await handler(fixture('lifecycle-launch-to-warm-pool'));
@@ -270,6 +268,59 @@ describe('Handler: reconcile, as the one consumer of a cluster lane', () => {
     await expect(handler(fixture('lifecycle-malformed'))).rejects.toMatchObject({
       name: 'MalformedEventError',
     });
+    expect(fake.writes).toEqual([]);
+  });
+});
+
+describe('Handler: lifecycle, ownership of hooks', () => {
+  it('leaves another tool’s hook on a configured ASG to its owner, with no call', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const event = fixture('lifecycle-launch');
+    (event.detail as Record<string, unknown>).LifecycleHookName = 'node-drainer-launch';
+    const handler = createLifecycleHandler(config, deps);
+    // Act
+    const [outcome] = await handler(event);
+    // Assess
+    expect(outcome?.status).toBe('skipped');
+    expect(outcome).toMatchObject({
+      reason: expect.stringContaining('"node-drainer-launch" is not this deployment'),
+    });
+    expect(fake.writes).toEqual([]);
+  });
+
+  it('answers the lifecycle action even when a later step of the pass fails, then fails the pass', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const failing = {
+      ...deps,
+      extraSteps: [{ name: 'dns', run: () => Promise.reject(new Error('Route 53 said no')) }],
+    };
+    const handler = createLifecycleHandler(config, failing);
+    // Act & Assess
+    await expect(handler(fixture('lifecycle-launch'))).rejects.toThrow('Route 53 said no');
+    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+  });
+});
+
+describe('Handler: reconcile, ASG results', () => {
+  it('does not treat a failed termination as evidence that the node is leaving', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    fake.addGroup('my-asg', [
+      asgNode(1),
+      { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' },
+    ]);
+    fake.targets.set(TG, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.0.0.99', port: 30000, state: 'healthy' },
+    ]);
+    const event = fixture('asg-terminate-successful');
+    event['detail-type'] = 'EC2 Instance Terminate Unsuccessful';
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    await handler(event);
+    // Assess
     expect(fake.writes).toEqual([]);
   });
 });
