@@ -169,6 +169,8 @@ async function main(): Promise<number> {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     const world = await buildWorld(shim.endpoint, {
       nodes: 3,
+      // Discovery manages only a node group tagged for the cluster (docs/security-groups.md).
+      clusterTag: 'demo',
       // The hooks the CDK stack would add to the ASG for cluster "demo".
       hookNames: {
         launch: lifecycleHookName('nlb-nodeport-sync', 'demo', 'launch'),

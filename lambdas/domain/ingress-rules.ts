@@ -441,13 +441,15 @@ export function nodeGroupCandidates(nodes: readonly Pick<Node, 'securityGroupIds
 }
 
 /**
- * Chooses the node groups to manage among the candidates: the only one, else the only one tagged for
- * the cluster (`nlb-nodeport-sync/cluster=<name>` or `kubernetes.io/cluster/<name>`).
- * @throws AmbiguousSecurityGroupError when neither rule picks exactly one group
+ * Chooses the node group to manage among the candidates: the one tagged for the cluster
+ * (`nlb-nodeport-sync/cluster=<name>` or `kubernetes.io/cluster/<name>`). A lone untagged candidate is
+ * refused too: the deployed role may only change groups carrying one of these tags (docs/iam.md), so
+ * guessing would only fail later, mid-pass, with AccessDenied.
+ * @throws AmbiguousSecurityGroupError when not exactly one candidate is tagged for the cluster
  */
 export function chooseNodeGroups(clusterName: string, candidates: readonly SecurityGroupInfo[]): string[] {
   const ids = candidates.map((group) => group.groupId).sort();
-  if (ids.length <= 1) return ids;
+  if (ids.length === 0) return ids;
   const tagged = candidates
     .filter(
       (group) =>

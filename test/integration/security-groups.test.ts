@@ -91,9 +91,11 @@ function configFor(world: World, securityGroups: Record<string, unknown>, nodePo
 async function scene(
   securityGroups: Record<string, unknown> = { source: 'vpc-cidr' },
   nodes = 3,
+  tagged = true,
 ): Promise<Scene> {
   const world = await buildWorld(motoEndpoint(), {
     nodes,
+    ...(tagged && { clusterTag: 'it' }),
     ports: [
       {
         name: 'http',
@@ -363,8 +365,8 @@ describe('Use case: syncSecurityGroups against moto', () => {
   });
 
   it('refuses to guess between two untagged node groups, and picks the one tagged for the cluster', async () => {
-    // Prepare
-    const { world, config, cluster } = await scene();
+    // Prepare: the node group starts untagged
+    const { world, config, cluster } = await scene(undefined, 3, false);
     const { ec2 } = worldClients(motoEndpoint());
     const extra = await ec2.send(
       new CreateSecurityGroupCommand({ GroupName: 'extra', Description: 'extra', VpcId: world.vpcId }),

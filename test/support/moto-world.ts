@@ -57,6 +57,8 @@ export interface WorldOptions {
   readonly asgName?: string;
   /** Ports exposed through the NLB, one listener and target group each. */
   readonly ports: readonly WorldPort[];
+  /** Tags the node security group `nlb-nodeport-sync/cluster=<name>`, as a deployer must for discovery. */
+  readonly clusterTag?: string;
   /** Lifecycle hook names, as the CDK stack would name them. @default `<asgName>-launch|terminate` */
   readonly hookNames?: { readonly launch: string; readonly terminate: string };
 }
@@ -182,6 +184,14 @@ export async function buildWorld(endpoint: string, options: WorldOptions): Promi
       GroupName: `${asgName}-nodes`,
       Description: 'Worker nodes',
       VpcId: vpcId,
+      ...(options.clusterTag !== undefined && {
+        TagSpecifications: [
+          {
+            ResourceType: 'security-group',
+            Tags: [{ Key: 'nlb-nodeport-sync/cluster', Value: options.clusterTag }],
+          },
+        ],
+      }),
     }),
   );
   const securityGroupId = required(securityGroup.GroupId, 'GroupId');

@@ -506,9 +506,18 @@ describe('Function: planIngress', () => {
 });
 
 describe('Function: chooseNodeGroups', () => {
-  it('takes the only candidate', () => {
+  it('takes the only candidate when it is tagged for the cluster', () => {
     // Act & Assess
-    expect(chooseNodeGroups('blue', [{ groupId: 'sg-1', tags: {} }])).toEqual(['sg-1']);
+    expect(
+      chooseNodeGroups('blue', [{ groupId: 'sg-1', tags: { 'nlb-nodeport-sync/cluster': 'blue' } }]),
+    ).toEqual(['sg-1']);
+  });
+
+  it('refuses a lone untagged candidate, which the deployed role could not change', () => {
+    // Act & Assess
+    expect(() => chooseNodeGroups('blue', [{ groupId: 'sg-1', tags: {} }])).toThrow(
+      AmbiguousSecurityGroupError,
+    );
   });
 
   it('takes the one candidate tagged for the cluster', () => {
