@@ -121,12 +121,6 @@ export function syncPolicyStatements(access: readonly ClusterAccess[]): PolicySt
         actions: SG_WRITE_ACTIONS,
         resources: [arn('ec2', 'security-group-rule/*')],
       }),
-      new PolicyStatement({
-        sid: 'TagRulesOnCreate',
-        actions: ['ec2:CreateTags'],
-        resources: [arn('ec2', 'security-group-rule/*')],
-        conditions: { StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
-      }),
     );
   }
 
@@ -147,11 +141,6 @@ export function syncPolicyStatements(access: readonly ClusterAccess[]): PolicySt
         actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
         resources: zoneArns,
       }),
-      new PolicyStatement({
-        sid: 'ReadChanges',
-        actions: ['route53:GetChange'],
-        resources: [arn('route53', 'change/*', false)],
-      }),
     );
   }
   return statements;
@@ -169,9 +158,8 @@ const WILDCARD_REASONS: readonly [RegExp, string][] = [
   ],
   [
     /:security-group-rule\/\*$/,
-    'Rules can only be changed through their group, which the security-group statements scope; CreateTags is limited to rules being created.',
+    'Rules can only be changed through their group, which the security-group statements scope.',
   ],
-  [/:change\/\*$/, 'route53:GetChange is read-only and change ids are not known in advance.'],
 ];
 
 /**
