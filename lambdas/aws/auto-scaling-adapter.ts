@@ -11,6 +11,7 @@ import type {
   LifecycleActionRef,
   LifecycleResult,
 } from '../domain/ports';
+import { chunksOf } from './chunks';
 import { autoScalingClient } from './clients';
 
 /** DescribeAutoScalingGroups accepts at most 50 group names per request (AWS API reference). */
@@ -133,12 +134,4 @@ function toGroupInfo(group: AutoScalingGroup): AutoScalingGroupInfo | undefined 
           ],
     ),
   };
-}
-
-function chunksOf<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) {
-    chunks.push(items.slice(start, start + size));
-  }
-  return chunks;
 }

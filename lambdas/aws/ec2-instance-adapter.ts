@@ -1,6 +1,7 @@
 import { type EC2Client, type Filter, type Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import type { Node, NodeOrigin } from '../domain/node';
 import type { Ec2Port } from '../domain/ports';
+import { chunksOf } from './chunks';
 import { ec2Client } from './clients';
 
 /** Instance ids sent per DescribeInstances call; well under EC2's limit on filter values. */
@@ -33,8 +34,7 @@ export class Ec2InstanceAdapter implements Ec2Port {
   public async describeInstancesById(instanceIds: readonly string[]): Promise<Node[]> {
     const unique = [...new Set(instanceIds)];
     const nodes: Node[] = [];
-    for (let start = 0; start < unique.length; start += INSTANCE_IDS_PER_CALL) {
-      const chunk = unique.slice(start, start + INSTANCE_IDS_PER_CALL);
+    for (const chunk of chunksOf(unique, INSTANCE_IDS_PER_CALL)) {
       nodes.push(...(await this.describe([{ Name: 'instance-id', Values: chunk }], [])));
     }
     return nodes;

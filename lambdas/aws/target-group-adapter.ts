@@ -15,6 +15,7 @@ import {
   type TargetState,
   targetKey,
 } from '../domain/target';
+import { chunksOf } from './chunks';
 import { elbv2Client } from './clients';
 
 /**
@@ -88,12 +89,8 @@ export class TargetGroupAdapter implements TargetGroupPort {
     const unique = [...new Map(targets.map((target) => [targetKey(target), target])).values()];
     const applied: TargetRef[] = [];
     const rejected: RejectedTarget[] = [];
-    for (let start = 0; start < unique.length; start += TARGETS_PER_CALL) {
-      const outcome = await this.applyIsolating(
-        targetGroupArn,
-        unique.slice(start, start + TARGETS_PER_CALL),
-        call,
-      );
+    for (const chunk of chunksOf(unique, TARGETS_PER_CALL)) {
+      const outcome = await this.applyIsolating(targetGroupArn, chunk, call);
       applied.push(...outcome.applied);
       rejected.push(...outcome.rejected);
     }

@@ -216,8 +216,8 @@ export function checkGuards(plans: readonly GroupPlan[], context: GuardContext):
 }
 
 /**
- * Applies a group's changes to an observed target list, as AWS would. Used by tests and the CLI's
- * "after" view; registering puts a target in `initial`.
+ * Applies a group's changes to an observed target list, as AWS would (registering puts a target in
+ * `initial`); the properties of the planner are stated with it.
  */
 export function applyChanges(
   observed: readonly ObservedTarget[],

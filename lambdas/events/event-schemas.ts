@@ -82,3 +82,11 @@ export const reconcileEventSchema = z.union([
 export type LifecycleActionEvent = z.infer<typeof lifecycleActionEventSchema>;
 /** Any event the reconcile handler accepts. */
 export type ReconcileEvent = z.infer<typeof reconcileEventSchema>;
+
+/** The first few validation issues of an event, `path: message`, for a MalformedEventError. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}

@@ -1,5 +1,6 @@
 import type { ClusterConfig, SyncConfig } from '../domain/config';
 import type { NodeHints } from '../domain/node';
+import { clusterForAutoScalingGroup } from '../sync/cluster-lookup';
 import type { LifecycleAction } from '../sync/lifecycle-action';
 import type { LifecycleActionEvent, ReconcileEvent } from './event-schemas';
 
@@ -27,7 +28,7 @@ export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): Even
       return { kind: 'passes', clusters: config.clusters, hints: {}, trigger: 'schedule' };
     case 'aws.autoscaling': {
       const asg = event.detail.AutoScalingGroupName;
-      const cluster = config.clusters.find((c) => c.nodeSource.autoScalingGroups.includes(asg));
+      const cluster = clusterForAutoScalingGroup(config, asg);
       if (cluster === undefined) {
         return { kind: 'skip', reason: `no configured cluster has Auto Scaling group "${asg}"` };
       }

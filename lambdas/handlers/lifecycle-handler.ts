@@ -2,7 +2,7 @@ import type { SyncConfig } from '../domain/config';
 import { MalformedEventError } from '../domain/errors';
 import type { AutoScalingPort } from '../domain/ports';
 import { unwrapEvents } from '../events/envelope';
-import { lifecycleActionEventSchema } from '../events/event-schemas';
+import { describeIssues, lifecycleActionEventSchema } from '../events/event-schemas';
 import { lifecycleActionOf } from '../events/event-triggers';
 import { handleLifecycleAction, type LifecycleOutcome } from '../sync/lifecycle-action';
 import type { ReconcileDeps } from '../sync/reconcile-pass';
@@ -20,29 +20,13 @@ export function createLifecycleHandler(
       const parsed = lifecycleActionEventSchema.safeParse(body);
       if (!parsed.success) {
         throw new MalformedEventError(
-          `Not an Auto Scaling lifecycle action event: ${parsed.error.issues
-            .slice(0, 5)
-            .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-            .join('; ')}`,
+          `Not an Auto Scaling lifecycle action event: ${describeIssues(parsed.error)}`,
         );
       }
       return lifecycleActionOf(parsed.data);
     });
     const outcomes: LifecycleOutcome[] = [];
-    for (const action of actions) {
-      try {
-        outcomes.push(await handleLifecycleAction(config, action, deps));
-      } catch (error) {
-        deps.logger.error('Lifecycle action failed; left unanswered for the retry', {
-          instanceId: action.instanceId,
-          error: error as Error,
-        });
-        throw error;
-      } finally {
-        // A skipped action counted nothing; publishing an empty buffer only logs a warning.
-        if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
-      }
-    }
+    for (const action of actions) outcomes.push(await handleLifecycleAction(config, action, deps));
     return outcomes;
   };
 }

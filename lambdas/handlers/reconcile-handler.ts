@@ -1,7 +1,7 @@
 import type { SyncConfig } from '../domain/config';
 import { MalformedEventError } from '../domain/errors';
 import { unwrapEvents } from '../events/envelope';
-import { lifecycleActionEventSchema, reconcileEventSchema } from '../events/event-schemas';
+import { describeIssues, lifecycleActionEventSchema, reconcileEventSchema } from '../events/event-schemas';
 import { type EventTrigger, lifecycleActionOf, triggerForEvent } from '../events/event-triggers';
 import { handleLifecycleAction, type LifecycleAction, type LifecycleOutcome } from '../sync/lifecycle-action';
 import type { PassReport, ReconcileDeps } from '../sync/reconcile-pass';
@@ -15,13 +15,6 @@ export interface ReconcileHandlerResult {
 }
 
 type Work = EventTrigger | { readonly kind: 'lifecycle'; readonly action: LifecycleAction };
-
-function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-}
 
 /**
  * Builds the pass handler, the one consumer of a cluster's event lane (docs/deploy.md): lifecycle
@@ -43,7 +36,7 @@ export function createReconcileHandler(config: SyncConfig, deps: ReconcileDeps) 
         const claimsLifecycle = /Lifecycle Action$/.test(
           String((body as Record<string, unknown>)?.['detail-type']),
         );
-        const issues = issuesOf(claimsLifecycle ? action.error : parsed.error);
+        const issues = describeIssues(claimsLifecycle ? action.error : parsed.error);
         throw new MalformedEventError(`Not an event the pass handler accepts: ${issues}`);
       }
       const trigger = triggerForEvent(config, parsed.data);
@@ -58,12 +51,7 @@ export function createReconcileHandler(config: SyncConfig, deps: ReconcileDeps) 
         deps.logger.warn('Skipped event', { reason: item.reason });
         skipped.push(item.reason);
       } else if (item.kind === 'lifecycle') {
-        try {
-          lifecycle.push(await handleLifecycleAction(config, item.action, deps));
-        } finally {
-          // A skipped action counted nothing; publishing an empty buffer only logs a warning.
-          if (deps.metrics.hasStoredMetrics()) deps.metrics.publishStoredMetrics();
-        }
+        lifecycle.push(await handleLifecycleAction(config, item.action, deps));
       } else {
         passes.push(...(await runPasses(config, item.clusters, deps, item)));
       }

@@ -52,8 +52,10 @@ export async function handleLifecycleAction(
     return { status: 'skipped', reason };
   }
   const kind = action.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'launch' : 'terminate';
+  let answered = false;
   const complete = async (): Promise<void> => {
     await deps.autoScaling.completeLifecycleAction(action, 'CONTINUE');
+    answered = true;
     deps.logger.info('Completed lifecycle action', {
       cluster: cluster.name,
       autoScalingGroupName: action.autoScalingGroupName,
@@ -63,11 +65,24 @@ export async function handleLifecycleAction(
       result: 'CONTINUE',
     });
   };
-  const pass = await reconcileCluster(config, cluster, deps, {
-    trigger: `lifecycle:${kind} ${action.instanceId}${action.destination === 'WarmPool' ? ' (to warm pool)' : ''}`,
-    hints: hintsForLifecycleAction(action),
-    // The instance waits only for its targets; a later security-group or DNS failure still fails the pass.
-    afterTargets: complete,
-  });
-  return { status: 'completed', result: 'CONTINUE', pass };
+  try {
+    const pass = await reconcileCluster(config, cluster, deps, {
+      trigger: `lifecycle:${kind} ${action.instanceId}${action.destination === 'WarmPool' ? ' (to warm pool)' : ''}`,
+      hints: hintsForLifecycleAction(action),
+      // The instance waits only for its targets; a later security-group or DNS failure still fails the pass.
+      afterTargets: complete,
+    });
+    return { status: 'completed', result: 'CONTINUE', pass };
+  } catch (error) {
+    deps.logger.error(
+      answered
+        ? 'Lifecycle pass failed after the action was answered'
+        : 'Lifecycle action failed; left unanswered for the retry',
+      { cluster: cluster.name, instanceId: action.instanceId, error: error as Error },
+    );
+    throw error;
+  } finally {
+    // Metrics carry the cluster as a dimension: published per pass, as runPasses does.
+    deps.metrics.publishStoredMetrics();
+  }
 }

@@ -187,8 +187,10 @@ async function runPass(
   }
   if (!dryRun && options.afterTargets !== undefined) await options.afterTargets();
   const steps: (ReconcileStepResult & { name: string })[] = [];
+  // One input object for every step of the pass: steps may share per-pass lookups keyed on it.
+  const stepInput: ReconcileStepInput = { config, cluster, judged, dryRun };
   for (const step of deps.extraSteps ?? []) {
-    steps.push({ name: step.name, ...(await step.run({ config, cluster, judged, dryRun })) });
+    steps.push({ name: step.name, ...(await step.run(stepInput)) });
   }
   const durationMs = Date.now() - started;
   deps.metrics.addMetric('TargetsRegistered', MetricUnit.Count, registered);

@@ -10,12 +10,9 @@ function emittedDimensionNames(): string[] {
   delete process.env.POWERTOOLS_METRICS_DISABLED;
   delete process.env.POWERTOOLS_DEV;
   const lines: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((line: string) => {
-    lines.push(line);
-  });
   try {
     const metrics: Metrics = createMetrics();
-    // Powertools writes EMF through its own console; catch that too.
+    // Powertools writes EMF through a console of its own, not the global one.
     jest
       .spyOn((metrics as unknown as { console: Console }).console, 'log')
       .mockImplementation((line: string) => {
@@ -25,7 +22,6 @@ function emittedDimensionNames(): string[] {
     metrics.addMetric('GuardRefusals', MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
   } finally {
-    log.mockRestore();
     process.env = previous;
   }
   const emf = JSON.parse(lines[0] ?? '{}') as {

@@ -1,0 +1,93 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { parseSyncConfig } from '../../../lambdas/domain/config';
+import type {
+  DnsPort,
+  LoadBalancerInfo,
+  LoadBalancerPort,
+  SecurityGroupPort,
+} from '../../../lambdas/domain/network-ports';
+import { judgeNodes } from '../../../lambdas/domain/target-plan';
+import { networkSteps } from '../../../lambdas/sync/network-steps';
+import type { ReconcileStepInput } from '../../../lambdas/sync/reconcile-pass';
+import { asgNode } from '../../support/fake-aws';
+
+const NLB_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ingress/50dc6c495c0c9188';
+const config = parseSyncConfig({
+  clusters: [
+    {
+      name: 'prod',
+      nodeSource: { autoScalingGroups: ['my-asg'] },
+      loadBalancer: { arn: NLB_ARN },
+      portMappings: [
+        {
+          name: 'app',
+          targetGroupArn:
+            'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef',
+          nodePort: 30000,
+        },
+      ],
+      securityGroups: { groupIds: ['sg-0123456789abcdef0'] },
+      dns: { hostedZoneId: 'Z1', aliasNames: ['proxy.example.com'] },
+    },
+  ],
+});
+
+function ports() {
+  const nlb: LoadBalancerInfo = {
+    arn: NLB_ARN,
+    name: 'ingress',
+    dnsName: 'ingress-1.elb.us-east-1.amazonaws.com',
+    canonicalHostedZoneId: 'Z26RNL4JYFTOTI',
+    vpcId: 'vpc-1',
+    securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa'],
+    dualstack: false,
+  };
+  const loadBalancers: LoadBalancerPort = {
+    describeLoadBalancer: jest.fn(async () => nlb),
+    describePrivateIps: jest.fn(async () => []),
+    describeVpcCidrs: jest.fn(async () => ['10.0.0.0/16']),
+  };
+  const securityGroups: SecurityGroupPort = {
+    describeGroups: async (ids) => ids.map((groupId) => ({ groupId, tags: {} })),
+    describeIngressRules: async () => [],
+    authorizeIngress: async (_id, rules) => ({ done: rules.length, alreadyDone: 0 }),
+    revokeIngress: async (_id, rules) => ({ done: rules.length, alreadyDone: 0 }),
+    updateIngressDescription: async () => undefined,
+  };
+  const dns: DnsPort = {
+    describeZone: async () => ({ id: 'Z1', name: 'example.com.' }),
+    listRecordSets: async () => [],
+    changeRecordSets: async () => ({ changeId: 'c1', status: 'PENDING' }),
+  };
+  return {
+    loadBalancers,
+    securityGroups,
+    dns,
+    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+  };
+}
+
+describe('Function: networkSteps', () => {
+  it('describes the NLB once per pass, though both steps read it', async () => {
+    // Prepare
+    const deps = ports();
+    const steps = networkSteps(deps);
+    const pass = (): ReconcileStepInput => ({
+      config,
+      cluster:
+        config.clusters[0] ??
+        (() => {
+          throw new Error('no cluster');
+        })(),
+      judged: judgeNodes([asgNode(1)]),
+      dryRun: true,
+    });
+    // Act: two passes, each handing its steps one input, as reconcileCluster does
+    for (const input of [pass(), pass()]) {
+      for (const step of steps) await step.run(input);
+    }
+    // Assess
+    expect(deps.loadBalancers.describeLoadBalancer).toHaveBeenCalledTimes(2);
+  });
+});
