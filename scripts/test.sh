@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 stage() { printf '\n==== %s ====\n' "$*"; }
 
 stage 'dependencies'
-[ -d node_modules ] || npm ci || npm install
+[ -d node_modules ] || npm ci --no-audit --no-fund
 
 stage 'moto'
 MOTO_CMD=$(bash scripts/ensure-moto.sh)
