@@ -83,6 +83,47 @@ export const dnsSchema = z.object({
   ttl: z.number().int().min(0).max(172800).default(60),
 });
 
+/** The answers Auto Scaling accepts for a lifecycle action. */
+export const LIFECYCLE_RESULTS = ['CONTINUE', 'ABANDON'] as const;
+
+/** When a launching node's lifecycle action is answered (docs/lifecycle.md). */
+export const LAUNCH_GATES = ['healthy', 'registered', 'none'] as const;
+
+/** Auto Scaling accepts heartbeat timeouts of 30-7200 seconds. */
+const heartbeatTimeoutSchema = z.number().int().min(30).max(7200);
+
+/**
+ * How lifecycle actions of a cluster's ASGs are held and answered (docs/lifecycle.md). Waiting is a
+ * delayed re-check (an SQS message with DelaySeconds), never a Lambda sleeping.
+ */
+export const lifecycleSchema = z.object({
+  /**
+   * `healthy`: answer a launch once the node's targets are healthy in every group; `registered`: once
+   * they are registered; `none`: at once, before the pass.
+   */
+  launchGate: z.enum(LAUNCH_GATES).default('healthy'),
+  /** How long a launch is held for health before `launchTimeoutResult` is sent. */
+  launchTimeoutSeconds: z.number().int().min(30).max(7200).default(600),
+  /** The answer when a launch times out: CONTINUE lets it into service anyway, ABANDON replaces it. */
+  launchTimeoutResult: z.enum(LIFECYCLE_RESULTS).default('CONTINUE'),
+  /** The launch hook's heartbeat timeout (what Auto Scaling waits for an answer or a heartbeat). */
+  launchHeartbeatTimeoutSeconds: heartbeatTimeoutSchema.default(300),
+  /**
+   * The terminate hook's heartbeat timeout. Default: the created groups' deregistration delay + 60 s,
+   * else 360 s. Heartbeats keep a longer drain alive; this only bounds the wait when nobody answers.
+   */
+  terminateHeartbeatTimeoutSeconds: heartbeatTimeoutSchema.optional(),
+  /**
+   * The terminate hook's default result, also sent when draining outlasts its bound. With an instance
+   * lifecycle policy that retains instances, ABANDON keeps the instance (docs/lifecycle.md).
+   */
+  terminateTimeoutResult: z.enum(LIFECYCLE_RESULTS).default('CONTINUE'),
+  /** Added to the largest deregistration delay before a terminate stops waiting for draining. */
+  drainMarginSeconds: z.number().int().min(0).max(600).default(30),
+  /** How long a held action waits between re-checks (SQS DelaySeconds allows 0-900). */
+  recheckSeconds: z.number().int().min(5).max(900).default(15),
+});
+
 /** The load balancer: imported by ARN (default) or created by the stack (issue 3). */
 export const loadBalancerSchema = z.object({
   arn: z.string().regex(ARN_LB, 'must be a load balancer ARN').optional(),
@@ -112,6 +153,8 @@ export const clusterSchema = z.object({
   safety: safetySchema.optional(),
   securityGroups: securityGroupsSchema.optional(),
   dns: dnsSchema.optional(),
+  /** Lifecycle actions: launch gate, timeouts and results (docs/lifecycle.md). */
+  lifecycle: lifecycleSchema.prefault({}),
 });
 
 /** The whole configuration file. */
@@ -238,6 +281,8 @@ export type SyncConfig = z.output<typeof syncConfigSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
 /** A validated port mapping. */
 export type PortMapping = z.output<typeof portMappingSchema>;
+/** Resolved lifecycle settings of a cluster. */
+export type LifecycleConfig = z.output<typeof lifecycleSchema>;
 /** Resolved safety settings. */
 export type SafetyConfig = z.output<typeof safetySchema>;
 
@@ -288,6 +333,24 @@ export function parseSyncConfigText(text: string, source: string): SyncConfig {
 /** The effective safety settings of a cluster (its own, else the deployment's). */
 export function safetyOf(config: SyncConfig, cluster: ClusterConfig): SafetyConfig {
   return cluster.safety ?? config.safety;
+}
+
+/** Used when the terminate hook's timeout is neither configured nor derivable (default delay 300 s + 60 s). */
+export const DEFAULT_TERMINATE_HEARTBEAT_TIMEOUT_SECONDS = 360;
+/** Added to a created group's deregistration delay for the terminate hook's timeout. */
+export const TERMINATE_HEARTBEAT_MARGIN_SECONDS = 60;
+
+/**
+ * The terminate hook's heartbeat timeout: configured, else the created groups' deregistration delay plus
+ * a margin, else 360 s. The stack creates the hook with it and the pass heartbeats within it.
+ */
+export function terminateHeartbeatTimeoutOf(cluster: ClusterConfig): number {
+  const configured = cluster.lifecycle.terminateHeartbeatTimeoutSeconds;
+  if (configured !== undefined) return configured;
+  const delay = cluster.loadBalancer.create?.deregistrationDelaySeconds;
+  if (delay === undefined) return DEFAULT_TERMINATE_HEARTBEAT_TIMEOUT_SECONDS;
+  // Auto Scaling accepts 30-7200 seconds.
+  return Math.min(7200, Math.max(30, delay + TERMINATE_HEARTBEAT_MARGIN_SECONDS));
 }
 
 /** The preserved targets of a cluster: its own plus the deployment's. */
