@@ -9,6 +9,7 @@ import type {
   AutoScalingGroupInfo,
   AutoScalingPort,
   LifecycleActionRef,
+  LifecycleCallOutcome,
   LifecycleResult,
 } from '../domain/ports';
 import { chunksOf } from './chunks';
@@ -61,41 +62,49 @@ export class AutoScalingAdapter implements AutoScalingPort {
    * Answers a lifecycle action, by token when the event carried one, else by instance id.
    *
    * An action that is no longer pending (AWS answers ValidationError "No active Lifecycle Action
-   * found") counts as done: another invocation answered it, or its heartbeat timeout expired and AWS
-   * applied the default result. Events are delivered at least once, so answering twice is normal.
+   * found") is reported as `not-active`, never thrown: another invocation answered it, or its heartbeat
+   * timeout expired and AWS applied the default result. Events are delivered at least once.
    */
-  public async completeLifecycleAction(action: LifecycleActionRef, result: LifecycleResult): Promise<void> {
-    try {
-      await this.client.send(
+  public async completeLifecycleAction(
+    action: LifecycleActionRef,
+    result: LifecycleResult,
+  ): Promise<LifecycleCallOutcome> {
+    return notActiveIsAnAnswer(() =>
+      this.client.send(
         new CompleteLifecycleActionCommand({
           AutoScalingGroupName: action.autoScalingGroupName,
           LifecycleHookName: action.lifecycleHookName,
           LifecycleActionResult: result,
           ...actionTarget(action),
         }),
-      );
-    } catch (error) {
-      if (isNoActiveLifecycleAction(error)) {
-        return;
-      }
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
-   * Restarts the heartbeat timeout of a pending lifecycle action.
-   *
-   * Unlike completion, a vanished action is an error here: the caller is still working on the instance
-   * and must learn that AWS no longer waits for it.
+   * Restarts the heartbeat timeout of a pending lifecycle action. `not-active` tells the caller that AWS
+   * no longer waits for the instance (answered, or timed out), so it stops holding it.
    */
-  public async recordLifecycleActionHeartbeat(action: LifecycleActionRef): Promise<void> {
-    await this.client.send(
-      new RecordLifecycleActionHeartbeatCommand({
-        AutoScalingGroupName: action.autoScalingGroupName,
-        LifecycleHookName: action.lifecycleHookName,
-        ...actionTarget(action),
-      }),
+  public async recordLifecycleActionHeartbeat(action: LifecycleActionRef): Promise<LifecycleCallOutcome> {
+    return notActiveIsAnAnswer(() =>
+      this.client.send(
+        new RecordLifecycleActionHeartbeatCommand({
+          AutoScalingGroupName: action.autoScalingGroupName,
+          LifecycleHookName: action.lifecycleHookName,
+          ...actionTarget(action),
+        }),
+      ),
     );
+  }
+}
+
+async function notActiveIsAnAnswer(call: () => Promise<unknown>): Promise<LifecycleCallOutcome> {
+  try {
+    await call();
+    return 'done';
+  } catch (error) {
+    if (isNoActiveLifecycleAction(error)) return 'not-active';
+    throw error;
   }
 }
 

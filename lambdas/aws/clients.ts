@@ -5,6 +5,7 @@ import {
   type ElasticLoadBalancingV2ClientConfig,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client, type Route53ClientConfig } from '@aws-sdk/client-route-53';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 
 /**
  * SDK clients, each created once per Lambda execution environment.
@@ -44,7 +45,13 @@ export function createRoute53Client(overrides: Route53ClientConfig = {}): Route5
   return new Route53Client({ ...SDK_CLIENT_CONFIG, ...overrides });
 }
 
+/** Creates an SQS client with the shared retry settings; `overrides` win (tests inject handlers). */
+export function createSqsClient(overrides: SQSClientConfig = {}): SQSClient {
+  return new SQSClient({ ...SDK_CLIENT_CONFIG, ...overrides });
+}
+
 let autoScaling: AutoScalingClient | undefined;
+let sqs: SQSClient | undefined;
 let ec2: EC2Client | undefined;
 let elbv2: ElasticLoadBalancingV2Client | undefined;
 let route53: Route53Client | undefined;
@@ -71,4 +78,10 @@ export function elbv2Client(): ElasticLoadBalancingV2Client {
 export function route53Client(): Route53Client {
   route53 ??= createRoute53Client();
   return route53;
+}
+
+/** The process-wide SQS client, created on first use so warm invocations reuse its connections. */
+export function sqsClient(): SQSClient {
+  sqs ??= createSqsClient();
+  return sqs;
 }

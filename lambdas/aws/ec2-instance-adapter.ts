@@ -1,4 +1,11 @@
-import { type EC2Client, type Filter, type Instance, paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  type EC2Client,
+  type Filter,
+  type Instance,
+  paginateDescribeInstances,
+} from '@aws-sdk/client-ec2';
 import type { Node, NodeOrigin } from '../domain/node';
 import type { Ec2Port } from '../domain/ports';
 import { chunksOf } from './chunks';
@@ -60,6 +67,22 @@ export class Ec2InstanceAdapter implements Ec2Port {
     return this.describe(filters, ['tag-filter'], INSTANCES_PER_PAGE);
   }
 
+  /** Sets one tag on an instance; an instance EC2 no longer knows is `not-found` (it is gone). */
+  public async tagInstance(instanceId: string, key: string, value: string): Promise<'done' | 'not-found'> {
+    return notFoundIsGone(() =>
+      this.client.send(
+        new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }),
+      ),
+    );
+  }
+
+  /** Removes one tag from an instance (whatever its value); `not-found` when the instance is gone. */
+  public async untagInstance(instanceId: string, key: string): Promise<'done' | 'not-found'> {
+    return notFoundIsGone(() =>
+      this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key }] })),
+    );
+  }
+
   private async describe(
     filters: Filter[],
     origins: readonly NodeOrigin[],
@@ -84,6 +107,18 @@ export class Ec2InstanceAdapter implements Ec2Port {
   }
 }
 
+const INSTANCE_NOT_FOUND = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
+
+async function notFoundIsGone(call: () => Promise<unknown>): Promise<'done' | 'not-found'> {
+  try {
+    await call();
+    return 'done';
+  } catch (error) {
+    if (error instanceof Error && INSTANCE_NOT_FOUND.has(error.name)) return 'not-found';
+    throw error;
+  }
+}
+
 function toNode(instance: Instance, origins: readonly NodeOrigin[]): Node | undefined {
   if (instance.InstanceId === undefined) {
     return undefined;
@@ -99,6 +134,12 @@ function toNode(instance: Instance, origins: readonly NodeOrigin[]): Node | unde
     ...(instance.State?.Name !== undefined && { ec2State: instance.State.Name }),
     securityGroupIds: primarySecurityGroupIds(instance),
     origins: [...origins],
+    ...(instance.Tags !== undefined &&
+      instance.Tags.length > 0 && {
+        tags: Object.fromEntries(
+          instance.Tags.flatMap((tag) => (tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? ''] as const])),
+        ),
+      }),
   };
 }
 

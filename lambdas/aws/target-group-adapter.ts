@@ -1,5 +1,6 @@
 import {
   DeregisterTargetsCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
@@ -7,7 +8,7 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MissingResourceError } from '../domain/errors';
-import type { RejectedTarget, TargetBatchResult, TargetGroupPort } from '../domain/ports';
+import type { DrainSettings, RejectedTarget, TargetBatchResult, TargetGroupPort } from '../domain/ports';
 import {
   type ObservedTarget,
   TARGET_STATES,
@@ -38,6 +39,9 @@ const PER_TARGET_ERRORS = new Set([
 
 const TARGET_GROUP_NOT_FOUND = new Set(['TargetGroupNotFoundException', 'TargetGroupNotFound']);
 
+/** AWS's default `deregistration_delay.timeout_seconds`. */
+export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
+
 const KNOWN_STATES: ReadonlySet<string> = new Set(TARGET_STATES);
 
 type TargetCall = (targetGroupArn: string, targets: TargetDescription[]) => Promise<unknown>;
@@ -51,6 +55,24 @@ type TargetCall = (targetGroupArn: string, targets: TargetDescription[]) => Prom
 export class TargetGroupAdapter implements TargetGroupPort {
   /** @param client defaults to the process-wide client; tests inject their own. */
   public constructor(private readonly client: ElasticLoadBalancingV2Client = elbv2Client()) {}
+
+  /**
+   * The group's draining settings. AWS's defaults (300 s, connections kept) apply when an attribute is
+   * absent from the answer, as AWS documents them.
+   */
+  public async describeDrainSettings(targetGroupArn: string): Promise<DrainSettings> {
+    const output = await this.guard(targetGroupArn, () =>
+      this.client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn })),
+    );
+    const value = (key: string) => output.Attributes?.find((a) => a.Key === key)?.Value;
+    const delay = Number(
+      value('deregistration_delay.timeout_seconds') ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS,
+    );
+    return {
+      deregistrationDelaySeconds: Number.isFinite(delay) ? delay : DEFAULT_DEREGISTRATION_DELAY_SECONDS,
+      connectionTermination: value('deregistration_delay.connection_termination.enabled') === 'true',
+    };
+  }
 
   /** Every target of the group with its health; DescribeTargetHealth has no pagination, one call suffices. */
   public async describeTargets(targetGroupArn: string): Promise<ObservedTarget[]> {

@@ -89,6 +89,9 @@ export const LIFECYCLE_RESULTS = ['CONTINUE', 'ABANDON'] as const;
 /** When a launching node's lifecycle action is answered (docs/lifecycle.md). */
 export const LAUNCH_GATES = ['healthy', 'registered', 'none'] as const;
 
+/** When a launching node's lifecycle action is answered. */
+export type LaunchGate = (typeof LAUNCH_GATES)[number];
+
 /** Auto Scaling accepts heartbeat timeouts of 30-7200 seconds. */
 const heartbeatTimeoutSchema = z.number().int().min(30).max(7200);
 

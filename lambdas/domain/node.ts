@@ -1,3 +1,5 @@
+import type { DrainMark } from './drain-mark';
+
 /**
  * The node model: one EC2 instance that may serve a cluster's NodePorts, as discovery found it.
  * Pure data; no SDK types leak in here.
@@ -28,6 +30,10 @@ export interface Node {
   readonly securityGroupIds: readonly string[];
   /** Every way discovery found it (an ASG node may match tag filters too). */
   readonly origins: readonly NodeOrigin[];
+  /** The instance's EC2 tags, as DescribeInstances returned them. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** This deployment's drain mark on the instance, when it has one (lambdas/domain/drain-mark.ts). */
+  readonly drainMark?: DrainMark;
 }
 
 /** Facts an event adds that describe calls may not show yet (they are eventually consistent). */
@@ -51,10 +57,16 @@ const LEAVING_EC2_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'ter
  * Decides whether a node should be a target.
  *
  * ASG nodes are desired while InService or Pending* and Healthy; tag-found nodes while running.
- * Terminating*, Standby, Detaching, warm-pool and Unhealthy nodes never are. Event hints win over
+ * Terminating*, Standby, Detaching, warm-pool, Unhealthy and drain-marked nodes never are; a drain mark
+ * wins over everything (an operator or an earlier event set it on purpose). Event hints win over
  * describe results, because an event knows what the describe calls do not show yet.
  */
 export function judgeNode(node: Node, hints: NodeHints = {}): NodeVerdict {
+  // A persisted mark outlives the event that set it: no later pass, hint or ASG state brings the node back.
+  if (node.drainMark !== undefined) {
+    const since = node.drainMark.since === undefined ? '' : ` since ${node.drainMark.since}`;
+    return { desired: false, reason: `drain mark (${node.drainMark.reason}${since})`, leaving: true };
+  }
   if (hints.leaving?.includes(node.instanceId)) {
     return { desired: false, reason: 'an event says it is leaving', leaving: true };
   }

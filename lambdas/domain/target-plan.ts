@@ -56,6 +56,8 @@ export interface GroupPlan {
   /** Observed targets already draining: neither current nor to be deregistered again. */
   readonly draining: readonly ObservedTarget[];
   readonly changes: readonly TargetChange[];
+  /** Changes planned but held back this pass, with why (e.g. a node source is missing). */
+  readonly heldBack?: readonly (TargetChange & { readonly heldBecause: string })[];
 }
 
 /** A node with its verdict. */
@@ -169,6 +171,22 @@ export function planTargetGroup(
     });
   }
   return { mapping, desired, observedOwned, preserved, draining, changes };
+}
+
+/**
+ * Holds back a plan's `vanished` deregistrations: when discovery is known to be incomplete (a configured
+ * ASG is missing), a target with no node behind it may belong to a node discovery could not see.
+ * Registrations and evidence-backed deregistrations (leaving, replaced) stay.
+ */
+export function holdBackVanished(plan: GroupPlan, because: string): GroupPlan {
+  const isVanished = (c: TargetChange) => c.action === 'deregister' && c.kind === 'vanished';
+  const held = plan.changes.filter(isVanished);
+  if (held.length === 0) return plan;
+  return {
+    ...plan,
+    changes: plan.changes.filter((c) => !isVanished(c)),
+    heldBack: [...(plan.heldBack ?? []), ...held.map((c) => ({ ...c, heldBecause: because }))],
+  };
 }
 
 /** What the guards know besides the plan. */

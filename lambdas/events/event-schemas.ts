@@ -78,6 +78,54 @@ export const reconcileEventSchema = z.union([
   spotEventSchema,
 ]);
 
+const epochMs = z.number().int().nonnegative();
+
+/** A lifecycle action inside the product's own messages (lambdas/domain/lifecycle-hold.ts). */
+const heldActionSchema = z.object({
+  autoScalingGroupName: z.string().min(1),
+  lifecycleHookName: z.string().min(1),
+  instanceId,
+  lifecycleActionToken: z.string().min(1).optional(),
+  transition: z.enum(['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']),
+  origin: z.string().optional(),
+  destination: z.string().optional(),
+});
+
+/** A held lifecycle action, as the product's messages carry it. */
+export const lifecycleHoldSchema = z.object({
+  cluster: z.string().min(1),
+  action: heldActionSchema,
+  kind: z.enum(['launch', 'terminate']),
+  startedAt: epochMs,
+  deadlineAt: epochMs,
+  lastHeartbeatAt: epochMs,
+  heartbeatTimeoutSeconds: z.number().int().min(30).max(7200),
+  checks: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative(),
+  privateIp: z.string().min(1).optional(),
+});
+
+/** The product's re-check of a held lifecycle action (wait queue). */
+export const holdCheckMessageSchema = z.object({
+  source: z.literal('nlb-nodeport-sync'),
+  'detail-type': z.literal('Lifecycle Hold Check'),
+  detail: lifecycleHoldSchema,
+});
+
+/** The product's retry of an event (wait queue, then the cluster's lane). */
+export const eventRetryMessageSchema = z.object({
+  source: z.literal('nlb-nodeport-sync'),
+  'detail-type': z.literal('Event Retry'),
+  detail: z
+    .object({
+      cluster: z.string().min(1),
+      event: z.unknown().optional(),
+      attempt: z.number().int().nonnegative(),
+      hold: lifecycleHoldSchema.optional(),
+    })
+    .refine((d) => d.event !== undefined || d.hold !== undefined, 'needs event or hold'),
+});
+
 /** A lifecycle action event. */
 export type LifecycleActionEvent = z.infer<typeof lifecycleActionEventSchema>;
 /** Any event the reconcile handler accepts. */

@@ -1,7 +1,8 @@
 import type { ClusterConfig, SyncConfig } from '../domain/config';
+import type { DrainReason } from '../domain/drain-mark';
+import type { LifecycleAction } from '../domain/lifecycle-hold';
 import type { NodeHints } from '../domain/node';
 import { clusterForAutoScalingGroup } from '../sync/cluster-lookup';
-import type { LifecycleAction } from '../sync/lifecycle-action';
 import type { LifecycleActionEvent, ReconcileEvent } from './event-schemas';
 
 /** What an event asks for: passes of some clusters with the event's facts, or a logged skip. */
@@ -10,6 +11,8 @@ export type EventTrigger =
       readonly kind: 'passes';
       readonly clusters: readonly ClusterConfig[];
       readonly hints: NodeHints;
+      /** Drain marks the pass writes on instances of the cluster (spot warning, rebalance recommendation). */
+      readonly marks: readonly { readonly instanceId: string; readonly reason: DrainReason }[];
       readonly trigger: string;
     }
   | { readonly kind: 'skip'; readonly reason: string };
@@ -25,7 +28,7 @@ const LEAVING_EC2_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'ter
 export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): EventTrigger {
   switch (event.source) {
     case 'aws.events':
-      return { kind: 'passes', clusters: config.clusters, hints: {}, trigger: 'schedule' };
+      return { kind: 'passes', clusters: config.clusters, hints: {}, marks: [], trigger: 'schedule' };
     case 'aws.autoscaling': {
       const asg = event.detail.AutoScalingGroupName;
       const cluster = clusterForAutoScalingGroup(config, asg);
@@ -40,23 +43,54 @@ export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): Even
         kind: 'passes',
         clusters: [cluster],
         hints,
+        marks: [],
         trigger: `${event['detail-type']} ${instance}`.trim(),
       };
     }
     case 'aws.ec2': {
       const instance = event.detail['instance-id'];
-      const leaving =
-        'state' in event.detail
-          ? LEAVING_EC2_STATES.has(event.detail.state)
-          : event['detail-type'] === 'EC2 Spot Instance Interruption Warning';
+      const trigger = `${event['detail-type']} ${instance}`;
+      if ('state' in event.detail) {
+        // EC2's own state is what later passes see too: no mark needed.
+        const leaving = LEAVING_EC2_STATES.has(event.detail.state);
+        return {
+          kind: 'passes',
+          clusters: config.clusters,
+          hints: leaving ? { leaving: [instance] } : {},
+          marks: [],
+          trigger,
+        };
+      }
+      const reason = markReasonFor(config, event['detail-type']);
+      if (reason === undefined)
+        return { kind: 'passes', clusters: config.clusters, hints: {}, marks: [], trigger };
+      // The instance stays InService in its ASG until it dies: only a persisted mark keeps it out of later passes.
       return {
         kind: 'passes',
         clusters: config.clusters,
-        hints: leaving ? { leaving: [instance] } : {},
-        trigger: `${event['detail-type']} ${instance}`,
+        hints: { leaving: [instance] },
+        marks: [{ instanceId: instance, reason }],
+        trigger,
       };
     }
   }
+}
+
+function markReasonFor(config: SyncConfig, detailType: string): DrainReason | undefined {
+  if (detailType === 'EC2 Spot Instance Interruption Warning') return 'spot-interruption';
+  if (detailType === 'EC2 Instance Rebalance Recommendation' && config.rebalanceRecommendations) {
+    return 'rebalance-recommendation';
+  }
+  return undefined;
+}
+
+/** Whether a trigger carries facts a later pass cannot see again (so a failed pass must be retried). */
+export function carriesFacts(trigger: Extract<EventTrigger, { kind: 'passes' }>): boolean {
+  return (
+    trigger.marks.length > 0 ||
+    (trigger.hints.leaving?.length ?? 0) > 0 ||
+    (trigger.hints.launching?.length ?? 0) > 0
+  );
 }
 
 /** The lifecycle action an event describes. */

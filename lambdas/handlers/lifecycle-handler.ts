@@ -1,20 +1,17 @@
 import type { SyncConfig } from '../domain/config';
 import { MalformedEventError } from '../domain/errors';
-import type { AutoScalingPort } from '../domain/ports';
 import { unwrapEvents } from '../events/envelope';
 import { describeIssues, lifecycleActionEventSchema } from '../events/event-schemas';
 import { lifecycleActionOf } from '../events/event-triggers';
-import { handleLifecycleAction, type LifecycleOutcome } from '../sync/lifecycle-action';
-import type { ReconcileDeps } from '../sync/reconcile-pass';
+import { handleLifecycleAction, type LifecycleDeps, type LifecycleOutcome } from '../sync/lifecycle-action';
 
 /**
- * Builds the lifecycle handler: validates Auto Scaling lifecycle action events, runs one pass of the
- * ASG's cluster with the event's facts, then answers CONTINUE. Failures propagate (retry, then DLQ).
+ * Builds the lifecycle handler for direct invocation (tests, tools): validates Auto Scaling lifecycle
+ * action events and handles each as the deployed pass handler does (pass, then answer or hold).
+ * The deployment routes lifecycle actions through the lane to the pass handler instead (docs/deploy.md).
+ * @throws MalformedEventError before any AWS call when an event is not a lifecycle action.
  */
-export function createLifecycleHandler(
-  config: SyncConfig,
-  deps: ReconcileDeps & { autoScaling: AutoScalingPort },
-) {
+export function createLifecycleHandler(config: SyncConfig, deps: LifecycleDeps) {
   return async (event: unknown): Promise<LifecycleOutcome[]> => {
     const actions = unwrapEvents(event).map(({ body }) => {
       const parsed = lifecycleActionEventSchema.safeParse(body);

@@ -10,6 +10,14 @@ export const CONFIG_ENV = {
   file: 'NLB_SYNC_CONFIG_FILE',
 } as const;
 
+/** The deployment's queues (set by the CDK stack; see docs/lifecycle.md). */
+export const QUEUE_ENV = {
+  /** The wait queue: delayed re-checks of held lifecycle actions and delayed retries. */
+  waitQueueUrl: 'NLB_SYNC_WAIT_QUEUE_URL',
+  /** The FIFO lane: where a re-check puts an action whose pass must run again. */
+  laneQueueUrl: 'NLB_SYNC_LANE_QUEUE_URL',
+} as const;
+
 /**
  * Loads and validates the sync configuration from the environment, once, at start.
  * `NLB_SYNC_CONFIG` (inline JSON) wins over `NLB_SYNC_CONFIG_FILE` (a path).

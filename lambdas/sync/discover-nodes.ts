@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../domain/config';
-import { MissingResourceError } from '../domain/errors';
+import { drainMarkOf } from '../domain/drain-mark';
 import { mergeNodes, type Node, type NodeHints } from '../domain/node';
 import type { AutoScalingGroupInfo, AutoScalingPort, Ec2Port } from '../domain/ports';
 
@@ -9,6 +9,11 @@ export interface Discovery {
   readonly groups: readonly AutoScalingGroupInfo[];
   /** Sum of the ASGs' DesiredCapacity; the empty-discovery guard compares against it. */
   readonly asgDesiredCapacity: number;
+  /**
+   * Configured ASGs AWS does not know (deleted, misspelled). Their nodes cannot be told apart from
+   * vanished ones, so a pass with any of these deregisters nothing for lack of a node.
+   */
+  readonly missingAutoScalingGroups: readonly string[];
 }
 
 /** The ports discovery needs. */
@@ -21,12 +26,14 @@ export interface DiscoveryPorts {
  * Finds a cluster's nodes: the instances of its ASGs (with their lifecycle state) and the
  * instances matching its tag filters, merged by instance id. Instances an event names are looked
  * up too: DescribeAutoScalingGroups may not list a launching one yet, or a leaving one any more.
- * @throws MissingResourceError when a configured ASG does not exist: the pass must not guess.
+ * A configured ASG that does not exist is reported in `missingAutoScalingGroups`, not thrown: the rest of
+ * the cluster keeps syncing. Each node carries this deployment's drain mark when its instance has one.
  */
 export async function discoverNodes(
   cluster: ClusterConfig,
   ports: DiscoveryPorts,
   hints: NodeHints = {},
+  ownerId?: string,
 ): Promise<Discovery> {
   const asgNames = cluster.nodeSource.autoScalingGroups;
   const hasTags = Object.keys(cluster.nodeSource.tagFilters).length > 0;
@@ -35,11 +42,6 @@ export async function discoverNodes(
     hasTags ? ports.ec2.describeInstancesByTags(cluster.nodeSource.tagFilters) : Promise.resolve([]),
   ]);
   const missing = asgNames.filter((name) => !groups.some((g) => g.name === name));
-  if (missing.length > 0) {
-    throw new MissingResourceError(
-      `Cluster "${cluster.name}": Auto Scaling group(s) ${missing.join(', ')} not found; check nodeSource.autoScalingGroups`,
-    );
-  }
   const asgInstances = groups.flatMap((g) => g.instances.map((i) => ({ ...i, groupName: g.name })));
   const known = new Set([...asgInstances.map((i) => i.instanceId), ...tagged.map((n) => n.instanceId)]);
   // Instances an event names but discovery does not list: a launching one the ASG does not show yet,
@@ -67,9 +69,14 @@ export async function discoverNodes(
     const node = describedById.get(id);
     return node === undefined ? [] : [{ ...node, origins: [] }];
   });
+  const nodes = mergeNodes(asgNodes, tagged, hinted).map((node) => {
+    const drainMark = ownerId === undefined ? undefined : drainMarkOf(node.tags, ownerId);
+    return drainMark === undefined ? node : { ...node, drainMark };
+  });
   return {
-    nodes: mergeNodes(asgNodes, tagged, hinted),
+    nodes,
     groups,
     asgDesiredCapacity: groups.reduce((sum, g) => sum + g.desiredCapacity, 0),
+    missingAutoScalingGroups: missing,
   };
 }

@@ -1,23 +1,45 @@
-import type { SyncConfig } from '../domain/config';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type ClusterConfig, type SyncConfig, terminateHeartbeatTimeoutOf } from '../domain/config';
+import {
+  holdKindOf,
+  type LifecycleAction,
+  type LifecycleHold,
+  nextCheckDelaySeconds,
+  retryDelaySeconds,
+} from '../domain/lifecycle-hold';
 import { isOwnHook, lifecycleHookName } from '../domain/lifecycle-hooks';
+import { METRICS } from '../domain/metric-names';
 import type { NodeHints } from '../domain/node';
-import type { AutoScalingPort, LifecycleActionRef } from '../domain/ports';
+import type { AutoScalingPort, Clock, HoldQueuePort } from '../domain/ports';
 import { clusterForAutoScalingGroup } from './cluster-lookup';
-import { type PassReport, type ReconcileDeps, reconcileCluster } from './reconcile-pass';
+import { type AnswerOutcome, answerLifecycleAction } from './lifecycle-answer';
+import { type PassReport, type ReconcileDeps, reconcileCluster, resolvedMappings } from './reconcile-pass';
 
-/** An Auto Scaling lifecycle action, as the event describes it. */
-export interface LifecycleAction extends LifecycleActionRef {
-  readonly transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
-  /** EC2, AutoScalingGroup or WarmPool. */
-  readonly origin?: string;
-  /** EC2, AutoScalingGroup or WarmPool. */
-  readonly destination?: string;
+export type { LifecycleAction } from '../domain/lifecycle-hold';
+
+/** What a lifecycle action needs besides a pass: answering, the delayed re-check, and the time. */
+export interface LifecycleDeps extends ReconcileDeps {
+  readonly autoScaling: AutoScalingPort;
+  readonly holds: HoldQueuePort;
+  readonly clock: Clock;
 }
 
-/** The outcome of one lifecycle action. */
+/** The outcome of one lifecycle action event. */
 export type LifecycleOutcome =
   | { readonly status: 'skipped'; readonly reason: string }
-  | { readonly status: 'completed'; readonly result: 'CONTINUE'; readonly pass: PassReport };
+  | { readonly status: 'answered'; readonly answer: AnswerOutcome; readonly pass?: PassReport }
+  | {
+      readonly status: 'held';
+      readonly hold: LifecycleHold;
+      /** Seconds until the first re-check. */
+      readonly delaySeconds: number;
+      readonly pass?: PassReport;
+      /** Set when the pass failed: the re-check comes soon and runs it again if the targets need it. */
+      readonly passError?: string;
+    };
+
+/** AWS's default deregistration delay, the bound of a drain wait when the group's own cannot be read. */
+const FALLBACK_DEREGISTRATION_DELAY_SECONDS = 300;
 
 /** The event facts a lifecycle action adds to the pass. */
 export function hintsForLifecycleAction(action: LifecycleAction): NodeHints {
@@ -29,60 +51,208 @@ export function hintsForLifecycleAction(action: LifecycleAction): NodeHints {
 }
 
 /**
- * Handles a lifecycle action: one reconcile pass of the ASG's cluster with the event's facts
- * (a launching instance counts as desired, a terminating or warm-pool-bound one does not), and
- * CompleteLifecycleAction CONTINUE as soon as the targets are in step. If the target step fails, the
- * action is not answered and the error propagates, so the invocation fails and is retried (a retry
- * that finds the action already answered treats that as done); the hook's timeout is the backstop.
+ * Handles a lifecycle action of one of this deployment's hooks (docs/lifecycle.md):
+ *
+ * - terminate: a drain mark on the instance (so no later pass brings it back), a pass that deregisters it
+ *   from every group, then a hold until none of its targets is draining (bounded by the groups' largest
+ *   deregistration delay plus `drainMarginSeconds`), then CONTINUE. Nothing to drain: CONTINUE at once.
+ * - launch: a pass that registers it, then, by `launchGate`, CONTINUE at once (`registered`), or a hold
+ *   until its targets are healthy in every group (`healthy`, bounded by `launchTimeoutSeconds`, then
+ *   `launchTimeoutResult`); `none` answers before the pass.
+ *
+ * A failed pass does not fail the invocation (that would hold the cluster's lane for minutes): the hold
+ * is scheduled anyway, its re-check comes within seconds and puts the action back on the lane if the
+ * targets are not where a pass puts them. Only a failure to schedule the hold is thrown (lane retry,
+ * then the hook's own timeout as the last backstop).
+ * @param options.hold - the hold of an earlier attempt (a re-check asked for this pass): its deadline and
+ *   heartbeats carry over, so a hold never outlives its bound by being retried.
+ * @param options.eventTime - the event's time (epoch ms): the hook's timer started then.
  */
 export async function handleLifecycleAction(
   config: SyncConfig,
   action: LifecycleAction,
-  deps: ReconcileDeps & { readonly autoScaling: AutoScalingPort },
+  deps: LifecycleDeps,
+  options: { readonly hold?: LifecycleHold; readonly eventTime?: number } = {},
 ): Promise<LifecycleOutcome> {
   const cluster = clusterForAutoScalingGroup(config, action.autoScalingGroupName);
-  if (cluster === undefined) {
-    const reason = `no configured cluster has Auto Scaling group "${action.autoScalingGroupName}"`;
+  const skip = skipReason(config, cluster, action);
+  if (skip !== undefined || cluster === undefined) {
+    const reason = skip ?? 'no cluster';
     deps.logger.warn('Skipped lifecycle action', { reason, instanceId: action.instanceId });
+    deps.metrics.addMetric(METRICS.eventsSkipped, MetricUnit.Count, 1);
     return { status: 'skipped', reason };
   }
-  if (!isOwnHook(config.ownerId, cluster.name, action.lifecycleHookName)) {
-    const reason = `lifecycle hook "${action.lifecycleHookName}" is not this deployment's (expected ${lifecycleHookName(config.ownerId, cluster.name, 'launch')} or ${lifecycleHookName(config.ownerId, cluster.name, 'terminate')}); its owner answers it`;
-    deps.logger.warn('Skipped lifecycle action', { reason, instanceId: action.instanceId });
-    return { status: 'skipped', reason };
-  }
-  const kind = action.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'launch' : 'terminate';
-  let answered = false;
-  const complete = async (): Promise<void> => {
-    await deps.autoScaling.completeLifecycleAction(action, 'CONTINUE');
-    answered = true;
-    deps.logger.info('Completed lifecycle action', {
-      cluster: cluster.name,
-      autoScalingGroupName: action.autoScalingGroupName,
-      lifecycleHookName: action.lifecycleHookName,
-      instanceId: action.instanceId,
-      transition: action.transition,
-      result: 'CONTINUE',
-    });
-  };
   try {
-    const pass = await reconcileCluster(config, cluster, deps, {
-      trigger: `lifecycle:${kind} ${action.instanceId}${action.destination === 'WarmPool' ? ' (to warm pool)' : ''}`,
-      hints: hintsForLifecycleAction(action),
-      // The instance waits only for its targets; a later security-group or DNS failure still fails the pass.
-      afterTargets: complete,
-    });
-    return { status: 'completed', result: 'CONTINUE', pass };
-  } catch (error) {
-    deps.logger.error(
-      answered
-        ? 'Lifecycle pass failed after the action was answered'
-        : 'Lifecycle action failed; left unanswered for the retry',
-      { cluster: cluster.name, instanceId: action.instanceId, error: error as Error },
-    );
-    throw error;
+    return await holdOrAnswer(config, cluster, action, deps, options);
   } finally {
-    // Metrics carry the cluster as a dimension: published per pass, as runPasses does.
+    // Metrics carry the cluster as a dimension: published per action, as the passes do.
     deps.metrics.publishStoredMetrics();
   }
+}
+
+function skipReason(
+  config: SyncConfig,
+  cluster: ClusterConfig | undefined,
+  action: LifecycleAction,
+): string | undefined {
+  if (cluster === undefined) {
+    return `no configured cluster has Auto Scaling group "${action.autoScalingGroupName}"`;
+  }
+  if (!isOwnHook(config.ownerId, cluster.name, action.lifecycleHookName)) {
+    return `lifecycle hook "${action.lifecycleHookName}" is not this deployment's (expected ${lifecycleHookName(config.ownerId, cluster.name, 'launch')} or ${lifecycleHookName(config.ownerId, cluster.name, 'terminate')}); its owner answers it`;
+  }
+  return undefined;
+}
+
+async function holdOrAnswer(
+  config: SyncConfig,
+  cluster: ClusterConfig,
+  action: LifecycleAction,
+  deps: LifecycleDeps,
+  options: { readonly hold?: LifecycleHold; readonly eventTime?: number },
+): Promise<LifecycleOutcome> {
+  deps.metrics.addDimension('cluster', cluster.name);
+  const settings = cluster.lifecycle;
+  const kind = holdKindOf(action);
+  const now = deps.clock.now();
+  let hold: LifecycleHold = options.hold ?? {
+    cluster: cluster.name,
+    action,
+    kind,
+    startedAt: now,
+    // A terminate's bound is set below from the groups' own deregistration delays.
+    deadlineAt: now + settings.launchTimeoutSeconds * 1000,
+    lastHeartbeatAt: Math.min(options.eventTime ?? now, now),
+    heartbeatTimeoutSeconds:
+      kind === 'launch' ? settings.launchHeartbeatTimeoutSeconds : terminateHeartbeatTimeoutOf(cluster),
+    checks: 0,
+    failures: 0,
+  };
+  const answer = async (
+    reason: string,
+    pass?: PassReport,
+  ): Promise<Extract<LifecycleOutcome, { status: 'answered' }>> => ({
+    status: 'answered',
+    answer: await answerLifecycleAction(
+      cluster.name,
+      action,
+      { result: 'CONTINUE', reason, timedOut: false },
+      deps,
+      { hold, now: deps.clock.now() },
+    ),
+    ...(pass !== undefined && { pass }),
+  });
+  const toWarmPool = action.destination === 'WarmPool';
+  const passOptions = {
+    trigger: `lifecycle:${kind} ${action.instanceId}${toWarmPool ? ' (to warm pool)' : ''}`,
+    hints: hintsForLifecycleAction(action),
+    marks:
+      kind === 'terminate'
+        ? [{ instanceId: action.instanceId, reason: 'terminate-lifecycle-action' as const }]
+        : [],
+    now,
+  };
+  if (kind === 'launch' && settings.launchGate === 'none' && options.hold === undefined) {
+    const answered = await answer('launch gate none: answered before the pass');
+    const pass = await passOrUndefined(config, cluster, deps, passOptions, action);
+    return pass === undefined ? answered : { ...answered, pass };
+  }
+  const [pass, drainBound] = await Promise.all([
+    passOrUndefined(config, cluster, deps, passOptions, action),
+    kind === 'terminate' && options.hold === undefined ? drainBoundSeconds(cluster, deps) : undefined,
+  ]);
+  if (drainBound !== undefined) hold = { ...hold, deadlineAt: now + drainBound * 1000 };
+  if (pass !== undefined) {
+    const node = pass.nodes.find((n) => n.instanceId === action.instanceId);
+    if (node?.privateIp !== undefined) hold = { ...hold, privateIp: node.privateIp };
+    if (kind === 'launch' && toWarmPool) return answer('headed to the warm pool: never a target', pass);
+    if (kind === 'launch' && settings.launchGate === 'registered' && registeredEverywhere(pass, action)) {
+      return answer('registered in every group', pass);
+    }
+    if (kind === 'terminate' && !hasTargets(pass, action.instanceId, hold.privateIp)) {
+      return answer('no target of the node in any group: nothing to drain', pass);
+    }
+  }
+  const delaySeconds =
+    pass === undefined
+      ? retryDelaySeconds(1, settings.recheckSeconds)
+      : nextCheckDelaySeconds(hold, settings.recheckSeconds, now);
+  await deps.holds.scheduleCheck(hold, delaySeconds);
+  deps.logger.info('Holding lifecycle action', {
+    cluster: cluster.name,
+    instanceId: action.instanceId,
+    transition: action.transition,
+    waitingFor: kind === 'launch' ? `launch gate ${settings.launchGate}` : 'draining to end',
+    deadlineAt: new Date(hold.deadlineAt).toISOString(),
+    nextCheckSeconds: delaySeconds,
+  });
+  return {
+    status: 'held',
+    hold,
+    delaySeconds,
+    ...(pass !== undefined ? { pass } : { passError: 'the pass failed; see the log' }),
+  };
+}
+
+/** Runs the pass; a failure is logged and counted (reconcileCluster counts PassFailures), not thrown. */
+async function passOrUndefined(
+  config: SyncConfig,
+  cluster: ClusterConfig,
+  deps: LifecycleDeps,
+  options: Parameters<typeof reconcileCluster>[3],
+  action: LifecycleAction,
+): Promise<PassReport | undefined> {
+  try {
+    return await reconcileCluster(config, cluster, deps, options);
+  } catch (error) {
+    deps.logger.error('Lifecycle pass failed; the hold re-checks soon and runs it again if needed', {
+      cluster: cluster.name,
+      instanceId: action.instanceId,
+      error: error as Error,
+    });
+    return undefined;
+  }
+}
+
+/**
+ * How long a terminate may wait for draining: the largest deregistration delay of the cluster's groups
+ * plus the margin. A group whose attributes cannot be read counts with AWS's default delay.
+ */
+async function drainBoundSeconds(cluster: ClusterConfig, deps: LifecycleDeps): Promise<number> {
+  const delays = await Promise.all(
+    resolvedMappings(cluster).map(async (m) => {
+      try {
+        return (await deps.targetGroups.describeDrainSettings(m.targetGroupArn)).deregistrationDelaySeconds;
+      } catch (error) {
+        deps.logger.warn('Could not read the deregistration delay; using the default', {
+          targetGroupArn: m.targetGroupArn,
+          defaultSeconds: FALLBACK_DEREGISTRATION_DELAY_SECONDS,
+          error: error as Error,
+        });
+        return FALLBACK_DEREGISTRATION_DELAY_SECONDS;
+      }
+    }),
+  );
+  return Math.max(0, ...delays) + cluster.lifecycle.drainMarginSeconds;
+}
+
+/** Whether the pass left the launching node registered (or registering) in every group. */
+function registeredEverywhere(pass: PassReport, action: LifecycleAction): boolean {
+  const node = pass.nodes.find((n) => n.instanceId === action.instanceId);
+  if (node === undefined || !node.desired) return false;
+  const rejected = new Set(pass.rejected.map((r) => r.targetGroupArn));
+  return pass.groups.every((group) => {
+    const id = group.mapping.targetType === 'ip' ? node.privateIp : node.instanceId;
+    return !rejected.has(group.mapping.targetGroupArn) && group.desired.some((t) => t.id === id);
+  });
+}
+
+/** Whether any group held a target of the node when the pass observed it (now deregistered or draining). */
+function hasTargets(pass: PassReport, instanceId: string, privateIp: string | undefined): boolean {
+  return pass.groups.some((group) => {
+    const id = group.mapping.targetType === 'ip' ? privateIp : instanceId;
+    // Without the IP its ip targets cannot be told apart: hold, and let the re-check see.
+    if (id === undefined) return true;
+    return [...group.observedOwned, ...group.draining].some((t) => t.id === id);
+  });
 }

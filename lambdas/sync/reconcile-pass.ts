@@ -7,19 +7,22 @@ import {
   type SyncConfig,
   safetyOf,
 } from '../domain/config';
+import { type DrainReason, drainMarkTagKey, formatDrainMark } from '../domain/drain-mark';
 import { GuardRefusalError } from '../domain/errors';
-import type { NodeHints } from '../domain/node';
+import { METRICS } from '../domain/metric-names';
+import type { Node, NodeHints } from '../domain/node';
 import type { RejectedTarget, TargetGroupPort } from '../domain/ports';
 import {
   checkGuards,
   type GroupPlan,
+  holdBackVanished,
   type JudgedNode,
   judgeNodes,
   planTargetGroup,
   type ResolvedPortMapping,
   type TargetChange,
 } from '../domain/target-plan';
-import { type DiscoveryPorts, discoverNodes } from './discover-nodes';
+import { type Discovery, type DiscoveryPorts, discoverNodes } from './discover-nodes';
 
 /** Everything a pass talks to. */
 export interface ReconcileDeps extends DiscoveryPorts {
@@ -58,10 +61,12 @@ export interface PassOptions {
   /** Plan only; no write call. */
   readonly dryRun?: boolean;
   /**
-   * Runs once the targets are in step, before the security-group and DNS steps: a lifecycle action is
-   * answered here, so a failing later step never holds an instance in Pending:Wait or Terminating:Wait.
+   * Drain marks to put on instances (spot warning, terminate action, operator). Written after discovery,
+   * and only on instances discovery found in this cluster: an event about another instance marks nothing.
    */
-  readonly afterTargets?: () => Promise<void>;
+  readonly marks?: readonly { readonly instanceId: string; readonly reason: DrainReason }[];
+  /** When the pass runs, for the marks' time (defaults to the system clock). */
+  readonly now?: number;
 }
 
 /** The report of one pass, also what the CLI prints. */
@@ -70,6 +75,10 @@ export interface PassReport {
   readonly trigger: string;
   readonly dryRun: boolean;
   readonly nodes: readonly { instanceId: string; privateIp?: string; desired: boolean; reason: string }[];
+  /** Configured ASGs AWS does not know; while any is missing no target is deregistered for lack of a node. */
+  readonly missingAutoScalingGroups: readonly string[];
+  /** Drain marks this pass wrote (instance ids). */
+  readonly marked: readonly string[];
   readonly groups: readonly GroupPlan[];
   readonly changes: readonly TargetChange[];
   readonly registered: number;
@@ -111,7 +120,7 @@ export async function reconcileCluster(
     return await runPass(config, cluster, deps, options);
   } catch (error) {
     // Every failed pass is counted, whatever failed, so one alarm covers them all.
-    deps.metrics.addMetric('PassFailures', MetricUnit.Count, 1);
+    deps.metrics.addMetric(METRICS.passFailures, MetricUnit.Count, 1);
     throw error;
   }
 }
@@ -128,13 +137,28 @@ async function runPass(
     persistentKeys: { cluster: cluster.name, trigger: options.trigger },
   });
   const mappings = resolvedMappings(cluster);
-  const discovery = await discoverNodes(cluster, deps, options.hints);
-  const judged = judgeNodes(discovery.nodes, options.hints);
+  const discovery = await discoverNodes(cluster, deps, options.hints, config.ownerId);
+  const { nodes, marked } = await writeMarks(config, discovery, deps, options, dryRun);
+  for (const instanceId of marked) log.info('Drain mark written', { instanceId });
+  const judged = judgeNodes(nodes, options.hints);
   const observed = await Promise.all(
     mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn)),
   );
   const preserved = preservedTargetsOf(config, cluster);
-  const plans = mappings.map((mapping, i) => planTargetGroup(mapping, judged, observed[i] ?? [], preserved));
+  const missing = discovery.missingAutoScalingGroups;
+  if (missing.length > 0) {
+    // Unknown is not vanished: the missing ASG's nodes may still serve; everything else syncs.
+    log.error('Configured Auto Scaling group not found; no target is deregistered for lack of a node', {
+      missingAutoScalingGroups: missing,
+    });
+    deps.metrics.addMetric(METRICS.missingNodeSources, MetricUnit.Count, missing.length);
+  }
+  const plans = mappings.map((mapping, i) => {
+    const plan = planTargetGroup(mapping, judged, observed[i] ?? [], preserved);
+    return missing.length > 0
+      ? holdBackVanished(plan, `Auto Scaling group(s) ${missing.join(', ')} not found`)
+      : plan;
+  });
   const changes = plans.flatMap((p) => p.changes);
   const desiredNodeCount = judged.filter((j) => j.verdict.desired).length;
   const refusals = checkGuards(plans, {
@@ -142,10 +166,10 @@ async function runPass(
     asgDesiredCapacity: discovery.asgDesiredCapacity,
     desiredNodeCount,
   });
-  deps.metrics.addMetric('DriftFound', MetricUnit.Count, changes.length);
+  deps.metrics.addMetric(METRICS.driftFound, MetricUnit.Count, changes.length);
   if (refusals.length > 0) {
     for (const refusal of refusals) log.error('Safety guard refused the plan', { refusal });
-    deps.metrics.addMetric('GuardRefusals', MetricUnit.Count, refusals.length);
+    deps.metrics.addMetric(METRICS.guardRefusals, MetricUnit.Count, refusals.length);
     throw new GuardRefusalError(cluster.name, refusals);
   }
   for (const change of changes) {
@@ -185,7 +209,6 @@ async function runPass(
       }
     }
   }
-  if (!dryRun && options.afterTargets !== undefined) await options.afterTargets();
   const steps: (ReconcileStepResult & { name: string })[] = [];
   // One input object for every step of the pass: steps may share per-pass lookups keyed on it.
   const stepInput: ReconcileStepInput = { config, cluster, judged, dryRun };
@@ -193,10 +216,10 @@ async function runPass(
     steps.push({ name: step.name, ...(await step.run(stepInput)) });
   }
   const durationMs = Date.now() - started;
-  deps.metrics.addMetric('TargetsRegistered', MetricUnit.Count, registered);
-  deps.metrics.addMetric('TargetsDeregistered', MetricUnit.Count, deregistered);
-  deps.metrics.addMetric('TargetsRejected', MetricUnit.Count, rejected.length);
-  deps.metrics.addMetric('PassDuration', MetricUnit.Milliseconds, durationMs);
+  deps.metrics.addMetric(METRICS.targetsRegistered, MetricUnit.Count, registered);
+  deps.metrics.addMetric(METRICS.targetsDeregistered, MetricUnit.Count, deregistered);
+  deps.metrics.addMetric(METRICS.targetsRejected, MetricUnit.Count, rejected.length);
+  deps.metrics.addMetric(METRICS.passDuration, MetricUnit.Milliseconds, durationMs);
   const report: PassReport = {
     cluster: cluster.name,
     trigger: options.trigger,
@@ -207,6 +230,8 @@ async function runPass(
       desired: verdict.desired,
       reason: verdict.reason,
     })),
+    missingAutoScalingGroups: missing,
+    marked,
     groups: plans,
     changes,
     registered,
@@ -235,4 +260,37 @@ async function runPass(
     durationMs,
   });
   return report;
+}
+
+/**
+ * Writes the pass's drain marks on instances discovery found in the cluster and that do not carry one yet,
+ * and returns the nodes as they are now marked. A dry run writes nothing and judges as if it had.
+ */
+async function writeMarks(
+  config: SyncConfig,
+  discovery: Discovery,
+  deps: ReconcileDeps,
+  options: PassOptions,
+  dryRun: boolean,
+): Promise<{ nodes: readonly Node[]; marked: string[] }> {
+  const wanted = new Map((options.marks ?? []).map((m) => [m.instanceId, m.reason] as const));
+  if (wanted.size === 0) return { nodes: discovery.nodes, marked: [] };
+  const at = new Date(options.now ?? Date.now());
+  const key = drainMarkTagKey(config.ownerId);
+  const marked: string[] = [];
+  const nodes = await Promise.all(
+    discovery.nodes.map(async (node) => {
+      const reason = wanted.get(node.instanceId);
+      if (reason === undefined || node.drainMark !== undefined) return node;
+      if (!dryRun) {
+        if ((await deps.ec2.tagInstance(node.instanceId, key, formatDrainMark(reason, at))) === 'not-found') {
+          return node;
+        }
+        marked.push(node.instanceId);
+        deps.metrics.addMetric(METRICS.drainMarksWritten, MetricUnit.Count, 1);
+      }
+      return { ...node, drainMark: { reason, since: at.toISOString() } };
+    }),
+  );
+  return { nodes, marked };
 }

@@ -40,15 +40,25 @@ function world() {
   return { fake, deps: fakeDeps(fake), existing, launching };
 }
 
+/** Lets the delayed re-checks come due (one cadence) and delivers them to the pass handler. */
+async function settle(deps: ReturnType<typeof fakeDeps>, seconds = 15): Promise<void> {
+  const handler = createReconcileHandler(config, deps);
+  deps.clock.advance(seconds);
+  await deps.holds.deliverDue(handler);
+}
+
 describe('Handler: lifecycle', () => {
-  it('registers a launching instance and then answers CONTINUE', async () => {
+  it('registers a launching instance, holds it, and answers CONTINUE once its target is healthy', async () => {
     // Prepare
     const { fake, deps } = world();
     const handler = createLifecycleHandler(config, deps);
     // Act
     const [outcome] = await handler(fixture('lifecycle-launch'));
+    const afterPass = [...fake.writes];
+    await settle(deps);
     // Assess
-    expect(outcome?.status).toBe('completed');
+    expect(outcome?.status).toBe('held');
+    expect(afterPass).toEqual([`register ${TG} 10.0.0.99:30000`]);
     expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
   });
 
@@ -66,8 +76,13 @@ describe('Handler: lifecycle', () => {
     const handler = createLifecycleHandler(config, deps);
     // Act
     await handler(fixture('lifecycle-terminate'));
-    // Assess
-    expect(fake.writes).toEqual([`deregister ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+    await settle(deps);
+    // Assess: marked, deregistered, and answered once the target is gone (this fake drains at once)
+    expect(fake.writes).toEqual([
+      `tag ${EVENT_INSTANCE} nlb-nodeport-sync/drain`,
+      `deregister ${TG} 10.0.0.99:30000`,
+      `complete ${EVENT_INSTANCE} CONTINUE`,
+    ]);
   });
 
   it('never registers an instance headed into a warm pool, and still answers CONTINUE', async () => {
@@ -113,14 +128,17 @@ describe('Handler: lifecycle', () => {
     expect(fake.writes).toEqual([]);
   });
 
-  it('leaves the action unanswered and fails when the pass fails, so Lambda retries', async () => {
+  it('leaves the action unanswered when the pass fails, and re-checks it within seconds', async () => {
     // Prepare
     const { fake, deps } = world();
     fake.targets.delete(TG);
     const handler = createLifecycleHandler(config, deps);
-    // Act & Assess
-    await expect(handler(fixture('lifecycle-launch'))).rejects.toThrow(/not found/);
+    // Act
+    const [outcome] = await handler(fixture('lifecycle-launch'));
+    // Assess
+    expect(outcome).toMatchObject({ status: 'held', delaySeconds: 5, passError: expect.any(String) });
     expect(fake.writes).toEqual([]);
+    expect(deps.holds.pendingHolds()).toHaveLength(1);
   });
 
   it('accepts the event wrapped in an SQS record, as the deployed FIFO queue delivers it', async () => {
@@ -152,6 +170,7 @@ describe('Handler: lifecycle', () => {
     };
     // Act
     await handler(sqs);
+    await settle(deps);
     // Assess
     expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
   });
@@ -195,22 +214,33 @@ describe('Handler: reconcile', () => {
     const handler = createReconcileHandler(config, deps);
     // Act
     await handler(fixture('spot-interruption'));
-    // Assess
-    expect(fake.writes).toEqual([`deregister ${TG} 10.0.0.77:30000`]);
+    // Assess: a persisted mark first, so no later pass brings it back
+    expect(fake.writes).toEqual([
+      `tag i-0b662ef9931388ba0 nlb-nodeport-sync/drain`,
+      `deregister ${TG} 10.0.0.77:30000`,
+    ]);
   });
 
-  it('rejects an event it does not accept, before any AWS call', async () => {
+  it('rejects an event it does not accept, before any AWS call, logged and counted, not retried', async () => {
     // Prepare
     const { fake, deps } = world();
+    const error = jest.spyOn(deps.logger, 'error');
+    const addMetric = jest.spyOn(deps.metrics, 'addMetric');
     const handler = createReconcileHandler(config, deps);
-    // Act & Assess
-    await expect(handler({ source: 'aws.ec2', 'detail-type': 'Something Else' })).rejects.toMatchObject({
-      name: 'MalformedEventError',
-    });
+    // Act
+    const result = await handler({ source: 'aws.ec2', 'detail-type': 'Something Else' });
+    // Assess
+    expect(result.rejected).toHaveLength(1);
+    expect(error).toHaveBeenCalledWith(
+      'Rejected a malformed message; it is not retried',
+      expect.objectContaining({ body: expect.stringContaining('Something Else') }),
+    );
+    expect(addMetric).toHaveBeenCalledWith('EventsRejected', 'Count', 1);
     expect(fake.writes).toEqual([]);
+    expect(deps.holds.sent).toEqual([]);
   });
 
-  it('fails loudly, with the refusal in the error, when a guard refuses the plan', async () => {
+  it('reports a guard refusal loudly (log, metrics) without failing the invocation or holding the lane', async () => {
     // Prepare: the ASG says 3 nodes are wanted but lists only one; 3 healthy targets would go
     const { fake, deps } = world();
     fake.addGroup('my-asg', [asgNode(1)], 4);
@@ -224,11 +254,10 @@ describe('Handler: reconcile', () => {
     );
     const addMetric = jest.spyOn(deps.metrics, 'addMetric');
     const handler = createReconcileHandler(config, deps);
-    // Act & Assess
-    await expect(handler(fixture('scheduled'))).rejects.toMatchObject({
-      name: 'PassFailedError',
-      message: expect.stringContaining('GuardRefusalError'),
-    });
+    // Act
+    const result = await handler(fixture('scheduled'));
+    // Assess
+    expect(result.failures).toEqual([expect.stringContaining('GuardRefusalError')]);
     expect(fake.writes).toEqual([]);
     expect(addMetric).toHaveBeenCalledWith('GuardRefusals', 'Count', 1);
     expect(addMetric).toHaveBeenCalledWith('PassFailures', 'Count', 1);
@@ -255,19 +284,20 @@ describe('Handler: reconcile, as the one consumer of a cluster lane', () => {
     const handler = createReconcileHandler(config, deps);
     // Act
     const result = await handler(fixture('lifecycle-launch'));
+    await settle(deps);
     // Assess
-    expect(result.lifecycle.map((o) => o.status)).toEqual(['completed']);
+    expect(result.lifecycle.map((o) => o.status)).toEqual(['held']);
     expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
   });
 
-  it('rejects a malformed lifecycle action, naming the fields, with no call', async () => {
+  it('rejects a malformed lifecycle action, naming the fields, with no call and no retry', async () => {
     // Prepare
     const { fake, deps } = world();
     const handler = createReconcileHandler(config, deps);
-    // Act & Assess
-    await expect(handler(fixture('lifecycle-malformed'))).rejects.toMatchObject({
-      name: 'MalformedEventError',
-    });
+    // Act
+    const result = await handler(fixture('lifecycle-malformed'));
+    // Assess
+    expect(result.rejected).toEqual([expect.stringContaining('detail.LifecycleActionToken')]);
     expect(fake.writes).toEqual([]);
   });
 });
@@ -289,7 +319,7 @@ describe('Handler: lifecycle, ownership of hooks', () => {
     expect(fake.writes).toEqual([]);
   });
 
-  it('answers the lifecycle action even when a later step of the pass fails, then fails the pass', async () => {
+  it('answers the lifecycle action even when a later step of the pass fails: the targets decide', async () => {
     // Prepare
     const { fake, deps } = world();
     const failing = {
@@ -297,8 +327,11 @@ describe('Handler: lifecycle, ownership of hooks', () => {
       extraSteps: [{ name: 'dns', run: () => Promise.reject(new Error('Route 53 said no')) }],
     };
     const handler = createLifecycleHandler(config, failing);
-    // Act & Assess
-    await expect(handler(fixture('lifecycle-launch'))).rejects.toThrow('Route 53 said no');
+    // Act
+    const [outcome] = await handler(fixture('lifecycle-launch'));
+    await settle(failing, 5);
+    // Assess
+    expect(outcome).toMatchObject({ status: 'held', passError: expect.any(String) });
     expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
   });
 });

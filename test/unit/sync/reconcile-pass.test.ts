@@ -88,18 +88,34 @@ describe('Use case: reconcileCluster', () => {
     expect(addMetric).toHaveBeenCalledWith('DriftFound', 'Count', 4);
   });
 
-  it('fails with a named error before any write when a configured ASG does not exist', async () => {
-    // Prepare
-    const { fake, deps } = swapWorld();
-    fake.groups.clear();
-    const addMetric = jest.spyOn(deps.metrics, 'addMetric');
-    // Act & Assess
-    await expect(reconcileCluster(config, cluster, deps, { trigger: 'test' })).rejects.toMatchObject({
-      name: 'MissingResourceError',
-      message: expect.stringContaining('my-asg'),
+  it("keeps a cluster with a deleted ASG syncing: the other ASG registers, the missing one's targets stay", async () => {
+    // Prepare: two ASGs; "gone" was deleted, its node 10.0.0.50 still serves in both groups
+    const twoAsgs = parseSyncConfig({
+      clusters: [{ ...config.clusters[0], nodeSource: { autoScalingGroups: ['my-asg', 'gone'] } }],
     });
-    expect(fake.writes).toEqual([]);
-    expect(addMetric).toHaveBeenCalledWith('PassFailures', 'Count', 1);
+    const { fake, deps } = swapWorld();
+    for (const [arn, port] of [
+      [TG_A, 30000],
+      [TG_B, 30001],
+    ] as const) {
+      fake.targets.get(arn)?.push({ id: '10.0.0.50', port, state: 'healthy' });
+    }
+    const addMetric = jest.spyOn(deps.metrics, 'addMetric');
+    // Act
+    const report = await reconcileCluster(twoAsgs, twoAsgs.clusters[0] ?? cluster, deps, { trigger: 'test' });
+    // Assess: node 3 registered, leaving node 1 deregistered (evidence), 10.0.0.50 held back
+    expect(report.missingAutoScalingGroups).toEqual(['gone']);
+    expect(fake.writes).toEqual([
+      `register ${TG_A} 10.0.0.13:30000`,
+      `register ${TG_B} 10.0.0.13:30001`,
+      `deregister ${TG_A} 10.0.0.11:30000`,
+      `deregister ${TG_B} 10.0.0.11:30001`,
+    ]);
+    expect(report.groups.flatMap((g) => g.heldBack ?? []).map((c) => c.target.id)).toEqual([
+      '10.0.0.50',
+      '10.0.0.50',
+    ]);
+    expect(addMetric).toHaveBeenCalledWith('MissingNodeSources', 'Count', 1);
   });
 
   it('runs the extra steps after the targets, with only the desired nodes marked desired', async () => {
