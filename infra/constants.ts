@@ -7,6 +7,16 @@
 export const SYNC_ENVIRONMENT = {
   /** The validated configuration as compact JSON. */
   config: 'NLB_SYNC_CONFIG',
+  /**
+   * URL of the wait queue. A held lifecycle action is re-checked by sending a message here with
+   * `DelaySeconds`: the function never sleeps, the queue holds the wait.
+   */
+  waitQueueUrl: 'NLB_SYNC_WAIT_QUEUE_URL',
+  /**
+   * URL of the FIFO lane. A re-check that needs a pass sends one here (MessageGroupId = the cluster,
+   * an explicit MessageDeduplicationId), so it is serialized with the cluster's other passes.
+   */
+  laneQueueUrl: 'NLB_SYNC_LANE_QUEUE_URL',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
@@ -15,8 +25,10 @@ export const SYNC_ENVIRONMENT = {
 export const PRODUCT = {
   serviceName: 'nlb-nodeport-sync',
   metricsNamespace: 'NlbNodeportSync',
-  /** The EMF dimension every product metric carries. */
+  /** The EMF dimension every product metric carries; `(none)` for events that name no cluster. */
   clusterDimension: 'cluster',
+  /** The dimension Powertools adds to every EMF metric (the service name). */
+  serviceDimension: 'service',
 } as const;
 
 /** The Lambda entry point that consumes the per-cluster FIFO lane (one consumer keeps passes serial). */
@@ -44,19 +56,31 @@ export const LANE_DEFAULTS = {
 } as const;
 
 /**
- * Lifecycle hook timing (config fields wanted: `lifecycleHooks.launchHeartbeatTimeoutSeconds`,
- * `lifecycleHooks.terminateHeartbeatTimeoutSeconds`). Both hooks default to CONTINUE: on launch an
- * unanswered hook lets the node into service (the scheduled pass registers it later) instead of
- * ABANDON terminating a healthy node; on terminate CONTINUE still terminates but lets other hooks run.
+ * The wait queue: a standard queue of delayed re-checks of held lifecycle actions, consumed by the
+ * pass function itself. Standard, not FIFO: FIFO queues only allow a per-queue delay, and a re-check
+ * must not wait behind another cluster's messages; a re-check that needs a pass goes to the lane.
+ * Lifecycle hook timeouts and results are per cluster in the config (`cluster.lifecycle`).
  */
-export const LIFECYCLE_HOOK_DEFAULTS = {
-  /** New NLB targets spend 2-5 minutes in `initial`; the handler answers long before that. */
-  launchHeartbeatTimeoutSeconds: 300,
-  /** Added to the deregistration delay when the stack knows it (create mode). */
-  terminateMarginSeconds: 60,
-  /** Used when the target groups are imported and their deregistration delay is unknown (default 300 s). */
-  terminateHeartbeatTimeoutSeconds: 360,
-  defaultResult: 'CONTINUE',
+export const WAIT_QUEUE_DEFAULTS = {
+  /**
+   * Twice the function timeout, not the six times AWS advises: a failed re-check (an invocation that
+   * threw) must come back within about two minutes, while the held instance still waits in its hook.
+   * The product also re-enqueues a failed re-check itself with a short delay, so this is the fallback.
+   * Lambda requires at least the function timeout.
+   */
+  visibilityTimeoutSeconds: FUNCTION_DEFAULTS.timeoutSeconds * 2,
+  /**
+   * Five tries (about ten minutes at the visibility timeout above), then the message parks in the DLQ
+   * and the hook's own timeout and default result take over. More than the lane's 3: the short
+   * visibility timeout makes a throttled receive count as a try sooner.
+   */
+  maxReceiveCount: 5,
+  /** One re-check per invocation: a failure retries exactly that re-check. */
+  batchSize: 1,
+  /** Long enough to look at a failed re-check after a weekend. */
+  dlqRetentionDays: 14,
+  // Message retention stays at SQS's 4 days: a held action ends within Auto Scaling's 48-hour
+  // global timeout, and each re-check is a new message anyway.
 } as const;
 
 /** Alarm thresholds (config fields wanted: `alarms.unhealthyMinutes`, `alarms.evaluationPeriods`). */

@@ -4,10 +4,10 @@ import type { Construct } from 'constructs';
 import type { SyncConfig } from '../lambdas/domain/config';
 import {
   FUNCTION_DEFAULTS,
-  LIFECYCLE_HOOK_DEFAULTS,
   PASS_HANDLER_ENTRY,
   PRODUCT,
   SYNC_ENVIRONMENT,
+  WAIT_QUEUE_DEFAULTS,
 } from './constants';
 import { ClusterLoadBalancer } from './constructs/cluster-load-balancer';
 import { ClusterRules } from './constructs/cluster-rules';
@@ -16,6 +16,7 @@ import { Monitoring } from './constructs/monitoring';
 import { PassLane } from './constructs/pass-lane';
 import { SyncFunction } from './constructs/sync-function';
 import { grantSyncPermissions } from './constructs/sync-permissions';
+import { WaitQueue } from './constructs/wait-queue';
 
 /** Properties of {@link NlbNodeportSyncStack}. */
 export interface NlbNodeportSyncStackProps extends StackProps {
@@ -28,24 +29,18 @@ export interface NlbNodeportSyncStackProps extends StackProps {
   readonly passHandlerEntry?: string;
 }
 
-/** Terminate hook timeout: the created groups' deregistration delay plus a margin, else the default. */
-function terminateTimeout(deregistrationDelaySeconds: number | undefined): number {
-  if (deregistrationDelaySeconds === undefined)
-    return LIFECYCLE_HOOK_DEFAULTS.terminateHeartbeatTimeoutSeconds;
-  const seconds = deregistrationDelaySeconds + LIFECYCLE_HOOK_DEFAULTS.terminateMarginSeconds;
-  // Auto Scaling accepts 30-7200 seconds.
-  return Math.min(7200, Math.max(30, seconds));
-}
-
 /**
  * The whole deployment: per cluster the load balancer (imported or created), lifecycle hooks and
- * EventBridge rules feeding one FIFO lane; one function consuming the lane; monitoring.
+ * EventBridge rules feeding one FIFO lane; one function consuming the lane and the wait queue of
+ * delayed lifecycle re-checks; monitoring.
  */
 export class NlbNodeportSyncStack extends Stack {
   /** The function that runs the passes. */
   public readonly passFunction: SyncFunction;
   /** The lane. */
   public readonly lane: PassLane;
+  /** The wait queue of delayed re-checks of held lifecycle actions. */
+  public readonly waitQueue: WaitQueue;
   /** The monitoring. */
   public readonly monitoring: Monitoring;
 
@@ -56,6 +51,7 @@ export class NlbNodeportSyncStack extends Stack {
     });
     const { config } = props;
     this.lane = new PassLane(this, 'Lane', { ownerId: config.ownerId });
+    this.waitQueue = new WaitQueue(this, 'Wait');
 
     const balancers = config.clusters.map(
       (cluster, index) =>
@@ -86,26 +82,30 @@ export class NlbNodeportSyncStack extends Stack {
       entry: props.passHandlerEntry ?? PASS_HANDLER_ENTRY,
       description:
         'Runs one reconcile pass per lane message: schedule, ASG, EC2 and spot events, lifecycle actions',
-      environment: { [SYNC_ENVIRONMENT.config]: JSON.stringify(deployedConfig) },
+      environment: {
+        [SYNC_ENVIRONMENT.config]: JSON.stringify(deployedConfig),
+        [SYNC_ENVIRONMENT.waitQueueUrl]: this.waitQueue.queue.queueUrl,
+        [SYNC_ENVIRONMENT.laneQueueUrl]: this.lane.queue.queueUrl,
+      },
       timeout: Duration.seconds(FUNCTION_DEFAULTS.timeoutSeconds),
     });
     // Batch size 1: a failure retries exactly the one event, and the handler's return value is ignored.
     this.passFunction.function.addEventSource(new SqsEventSource(this.lane.queue, { batchSize: 1 }));
-    grantSyncPermissions(
-      this.passFunction.role,
-      config.clusters.map((cluster, index) => ({
+    // The same function consumes its own delayed re-checks; the mapping grants receive and delete.
+    this.passFunction.function.addEventSource(
+      new SqsEventSource(this.waitQueue.queue, { batchSize: WAIT_QUEUE_DEFAULTS.batchSize }),
+    );
+    grantSyncPermissions(this.passFunction.role, {
+      ownerId: config.ownerId,
+      clusters: config.clusters.map((cluster, index) => ({
         cluster,
         targetGroupArns: (balancers[index] as ClusterLoadBalancer).targetGroups.map((group) => group.arn),
       })),
-    );
+      sendQueueArns: [this.waitQueue.queue.queueArn, this.lane.queue.queueArn],
+    });
 
-    config.clusters.forEach((cluster, index) => {
-      const balancer = balancers[index] as ClusterLoadBalancer;
-      new ClusterLifecycleHooks(this, `LifecycleHooks-${cluster.name}`, {
-        cluster,
-        ownerId: config.ownerId,
-        terminateHeartbeatTimeoutSeconds: terminateTimeout(balancer.deregistrationDelaySeconds),
-      });
+    for (const cluster of config.clusters) {
+      new ClusterLifecycleHooks(this, `LifecycleHooks-${cluster.name}`, { cluster, ownerId: config.ownerId });
       new ClusterRules(this, `Rules-${cluster.name}`, {
         cluster,
         ownerId: config.ownerId,
@@ -113,7 +113,7 @@ export class NlbNodeportSyncStack extends Stack {
         schedule: config.schedule,
         rebalanceRecommendations: config.rebalanceRecommendations,
       });
-    });
+    }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       clusters: config.clusters.map((cluster, index) => {
@@ -122,11 +122,17 @@ export class NlbNodeportSyncStack extends Stack {
           name: cluster.name,
           loadBalancerMetricName: balancer.loadBalancerMetricName,
           targetGroups: balancer.targetGroups,
+          hasAutoScalingGroups: cluster.nodeSource.autoScalingGroups.length > 0,
         };
       }),
       functions: { PassFunction: this.passFunction.function },
       laneQueue: this.lane.queue,
-      deadLetterQueues: { LaneDLQ: this.lane.deadLetterQueue, EventDLQ: this.lane.eventDeadLetterQueue },
+      waitQueue: this.waitQueue.queue,
+      deadLetterQueues: {
+        LaneDLQ: this.lane.deadLetterQueue,
+        EventDLQ: this.lane.eventDeadLetterQueue,
+        WaitDLQ: this.waitQueue.deadLetterQueue,
+      },
       alarmEmails: config.alarmEmails,
     });
 
@@ -136,6 +142,8 @@ export class NlbNodeportSyncStack extends Stack {
     new CfnOutput(this, 'LaneQueueUrl', { value: this.lane.queue.queueUrl });
     new CfnOutput(this, 'LaneDeadLetterQueueUrl', { value: this.lane.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'EventDeadLetterQueueUrl', { value: this.lane.eventDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'WaitQueueUrl', { value: this.waitQueue.queue.queueUrl });
+    new CfnOutput(this, 'WaitDeadLetterQueueUrl', { value: this.waitQueue.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }

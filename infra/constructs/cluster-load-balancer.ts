@@ -45,8 +45,6 @@ export class ClusterLoadBalancer extends Construct {
   public readonly loadBalancerMetricName?: string;
   /** The target groups, in port-mapping order. */
   public readonly targetGroups: readonly ResolvedTargetGroup[];
-  /** The created groups' deregistration delay; unknown for imported groups. */
-  public readonly deregistrationDelaySeconds?: number;
 
   public constructor(scope: Construct, id: string, props: ClusterLoadBalancerProps) {
     super(scope, id);
@@ -102,7 +100,6 @@ export class ClusterLoadBalancer extends Construct {
     }
     this.loadBalancerArn = nlb.ref;
     this.loadBalancerMetricName = nlb.attrLoadBalancerFullName;
-    this.deregistrationDelaySeconds = create.deregistrationDelaySeconds;
 
     this.targetGroups = cluster.portMappings.map((mapping) => {
       const group = new CfnTargetGroup(this, `TargetGroup-${mapping.name}`, {

@@ -1,25 +1,26 @@
 import { CfnLifecycleHook } from 'aws-cdk-lib/aws-autoscaling';
 import { Construct } from 'constructs';
-import type { ClusterConfig } from '../../lambdas/domain/config';
-import { LIFECYCLE_HOOK_DEFAULTS } from '../constants';
+import { type ClusterConfig, terminateHeartbeatTimeoutOf } from '../../lambdas/domain/config';
 import { lifecycleHookName } from '../naming';
 
 /** Properties of {@link ClusterLifecycleHooks}. */
 export interface ClusterLifecycleHooksProps {
-  /** The cluster whose ASGs get the hooks. */
+  /** The cluster whose ASGs get the hooks; `cluster.lifecycle` sets their timeouts and results. */
   readonly cluster: ClusterConfig;
   /** The deployment's owner id (prefix of the hook names). */
   readonly ownerId: string;
-  /** How long a terminating instance waits for an answer, in seconds. */
-  readonly terminateHeartbeatTimeoutSeconds: number;
 }
 
 /**
  * A launch and a terminate hook on each configured ASG, by name, so they work on ASGs this stack
  * did not create (EKS managed node groups). No notification target: Auto Scaling then emits the
- * lifecycle action to EventBridge, which the cluster's rule forwards to the lane. Both default to
- * CONTINUE: an unanswered launch lets the node into service (the schedule registers it) rather than
- * terminating a healthy node; an unanswered terminate proceeds and lets other hooks still run.
+ * lifecycle action to EventBridge, which the cluster's rule forwards to the lane.
+ *
+ * Timeouts and default results come from `cluster.lifecycle` (lambdas/domain/config.ts): the launch
+ * hook waits `launchHeartbeatTimeoutSeconds` and then applies `launchTimeoutResult`; the terminate hook
+ * waits {@link terminateHeartbeatTimeoutOf} (the same value the pass heartbeats within) and then applies
+ * `terminateTimeoutResult`. The default result is what happens when nobody answers at all (function
+ * down, messages in a DLQ), so it matches what the product itself sends when a held wait hits its bound.
  */
 export class ClusterLifecycleHooks extends Construct {
   /** The hooks, two per ASG. */
@@ -28,6 +29,7 @@ export class ClusterLifecycleHooks extends Construct {
   public constructor(scope: Construct, id: string, props: ClusterLifecycleHooksProps) {
     super(scope, id);
     const { cluster, ownerId } = props;
+    const { lifecycle } = cluster;
     const metadata = JSON.stringify({ ownerId, cluster: cluster.name });
     const hooks: CfnLifecycleHook[] = [];
     for (const asg of new Set(cluster.nodeSource.autoScalingGroups)) {
@@ -38,16 +40,16 @@ export class ClusterLifecycleHooks extends Construct {
           autoScalingGroupName: asg,
           lifecycleHookName: lifecycleHookName(ownerId, cluster.name, 'launch'),
           lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-          heartbeatTimeout: LIFECYCLE_HOOK_DEFAULTS.launchHeartbeatTimeoutSeconds,
-          defaultResult: LIFECYCLE_HOOK_DEFAULTS.defaultResult,
+          heartbeatTimeout: lifecycle.launchHeartbeatTimeoutSeconds,
+          defaultResult: lifecycle.launchTimeoutResult,
           notificationMetadata: metadata,
         }),
         new CfnLifecycleHook(scopeForAsg, 'Terminate', {
           autoScalingGroupName: asg,
           lifecycleHookName: lifecycleHookName(ownerId, cluster.name, 'terminate'),
           lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-          heartbeatTimeout: props.terminateHeartbeatTimeoutSeconds,
-          defaultResult: LIFECYCLE_HOOK_DEFAULTS.defaultResult,
+          heartbeatTimeout: terminateHeartbeatTimeoutOf(cluster),
+          defaultResult: lifecycle.terminateTimeoutResult,
           notificationMetadata: metadata,
         }),
       );

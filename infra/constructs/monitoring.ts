@@ -19,6 +19,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS, type MetricName } from '../../lambdas/domain/metric-names';
 import { ALARM_DEFAULTS, PRODUCT } from '../constants';
 import type { ResolvedTargetGroup } from './cluster-load-balancer';
 
@@ -30,6 +31,11 @@ export interface MonitoredCluster {
   readonly loadBalancerMetricName?: string;
   /** Its target groups. */
   readonly targetGroups: readonly ResolvedTargetGroup[];
+  /**
+   * Whether it has configured ASGs: only then can a lifecycle action be held or an ASG be missing,
+   * so only then do the lifecycle and missing-node-source alarms exist.
+   */
+  readonly hasAutoScalingGroups: boolean;
 }
 
 /** Properties of {@link Monitoring}. */
@@ -40,6 +46,8 @@ export interface MonitoringProps {
   readonly functions: Readonly<Record<string, IFunction>>;
   /** The lane, for its depth and age. */
   readonly laneQueue: IQueue;
+  /** The wait queue: its delayed messages are the held lifecycle actions. */
+  readonly waitQueue: IQueue;
   /** Dead-letter queues, by display name; any message in one raises an alarm. */
   readonly deadLetterQueues: Readonly<Record<string, IQueue>>;
   /** Email addresses subscribed to the alarm topic. */
@@ -59,8 +67,17 @@ function elbMetric(metricName: string, dimensions: Record<string, string>, stati
   });
 }
 
+/**
+ * The dimensions of every product metric. Powertools adds `service` to every EMF metric and the product
+ * adds `cluster`; CloudWatch matches the whole dimension set, so alarms must name exactly these
+ * (test/infra/product-metrics.test.ts compares them with what Powertools prints).
+ */
+export function productDimensions(cluster: string): Record<string, string> {
+  return { [PRODUCT.serviceDimension]: PRODUCT.serviceName, [PRODUCT.clusterDimension]: cluster };
+}
+
 function productMetric(
-  metricName: string,
+  metricName: MetricName,
   cluster: string,
   statistic = 'Sum',
   period = FIVE_MINUTES,
@@ -68,10 +85,34 @@ function productMetric(
   return new Metric({
     namespace: PRODUCT.metricsNamespace,
     metricName,
-    // Powertools adds `service` to every EMF metric; CloudWatch matches the whole dimension set.
-    dimensionsMap: { service: PRODUCT.serviceName, [PRODUCT.clusterDimension]: cluster },
+    dimensionsMap: productDimensions(cluster),
     statistic,
     period,
+  });
+}
+
+/**
+ * A Metrics Insights query summing one product metric over every cluster, `(none)` included (events
+ * that name no cluster). A plain alarm matches one dimension set, i.e. one cluster; metric math over
+ * the clusters is capped at 10 metrics per alarm. `SCHEMA` matches exactly {@link productDimensions}'
+ * keys, so the query stays tied to what the product emits. Every identifier is double-quoted.
+ */
+export function allClustersQuery(metricName: MetricName): string {
+  const keys = Object.keys(productDimensions(''))
+    .sort()
+    .map((key) => `"${key}"`)
+    .join(', ');
+  return (
+    `SELECT SUM("${metricName}") FROM SCHEMA("${PRODUCT.metricsNamespace}", ${keys}) ` +
+    `WHERE "${PRODUCT.serviceDimension}" = '${PRODUCT.serviceName}'`
+  );
+}
+
+function allClustersMetric(metricName: MetricName): MathExpression {
+  return new MathExpression({
+    expression: allClustersQuery(metricName),
+    label: metricName,
+    period: FIVE_MINUTES,
   });
 }
 
@@ -132,7 +173,7 @@ export class Monitoring extends Construct {
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# ${PRODUCT.serviceName}\nTarget health, NLB traffic, the product's own metrics per cluster, then the functions and the lane.`,
+        markdown: `# ${PRODUCT.serviceName}\nTarget health, NLB traffic, the product's own metrics and held lifecycle actions per cluster, then events, the functions and the queues.`,
         width: 24,
         height: 2,
       }),
@@ -141,6 +182,31 @@ export class Monitoring extends Construct {
     for (const cluster of props.clusters) {
       this.addCluster(cluster, alarm);
     }
+
+    // Events are counted under the cluster they name, or `(none)`: these sum every cluster.
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Events (all clusters): rejected, abandoned, skipped',
+        left: [
+          allClustersMetric(METRICS.eventsRejected),
+          allClustersMetric(METRICS.eventsAbandoned),
+          allClustersMetric(METRICS.eventsSkipped),
+        ],
+        width: 24,
+      }),
+    );
+    alarm(
+      'EventsRejected',
+      'An event could never be processed (malformed): it was logged with its body and dropped, a person should look',
+      allClustersMetric(METRICS.eventsRejected),
+      1,
+    );
+    alarm(
+      'EventsAbandoned',
+      'An event could not be applied after every retry: it was logged with its body, the next scheduled pass catches up',
+      allClustersMetric(METRICS.eventsAbandoned),
+      1,
+    );
 
     const functions = Object.entries(props.functions);
     const fnMetric = (fn: IFunction, name: string, statistic: string) =>
@@ -186,6 +252,21 @@ export class Monitoring extends Construct {
         left: [depth(props.laneQueue)],
         right: [
           props.laneQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Wait queue: held actions (delayed) and due re-checks (visible)',
+        left: [
+          props.waitQueue
+            .metricApproximateNumberOfMessagesDelayed({ statistic: 'Maximum', period: FIVE_MINUTES })
+            .with({ label: 'delayed (held)' }),
+          depth(props.waitQueue).with({ label: 'visible (due)' }),
+        ],
+        right: [
+          props.waitQueue
+            .metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES })
+            .with({ label: 'oldest (s)' }),
         ],
         width: 8,
       }),
@@ -268,35 +349,78 @@ export class Monitoring extends Construct {
       }),
       new GraphWidget({ title: title('NLB processed bytes'), left: nlb('ProcessedBytes', 'Sum'), width: 6 }),
     );
+    const metric = (name: MetricName, statistic?: string) => productMetric(name, cluster.name, statistic);
     this.dashboard.addWidgets(
       new GraphWidget({
         title: title('targets registered / deregistered / rejected'),
         left: [
-          productMetric('TargetsRegistered', cluster.name),
-          productMetric('TargetsDeregistered', cluster.name),
-          productMetric('TargetsRejected', cluster.name),
+          metric(METRICS.targetsRegistered),
+          metric(METRICS.targetsDeregistered),
+          metric(METRICS.targetsRejected),
         ],
         width: 8,
       }),
       new GraphWidget({
-        title: title('drift, guard refusals, failed passes'),
+        title: title('drift, guard refusals, failed passes, missing node sources'),
         left: [
-          productMetric('DriftFound', cluster.name),
-          productMetric('GuardRefusals', cluster.name),
-          productMetric('PassFailures', cluster.name),
+          metric(METRICS.driftFound),
+          metric(METRICS.guardRefusals),
+          metric(METRICS.passFailures),
+          metric(METRICS.missingNodeSources),
         ],
         width: 8,
       }),
       new SingleValueWidget({
         title: title('pass duration p99 (ms)'),
-        metrics: [productMetric('PassDuration', cluster.name, 'p99')],
+        metrics: [metric(METRICS.passDuration, 'p99')],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: title('lifecycle actions answered / wait timeouts / failed re-checks'),
+        left: [
+          metric(METRICS.lifecycleActionsAnswered),
+          metric(METRICS.lifecycleWaitTimeouts),
+          metric(METRICS.lifecycleCheckFailures),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: title('lifecycle hold (s): p99 and maximum'),
+        left: [metric(METRICS.lifecycleHoldSeconds, 'p99'), metric(METRICS.lifecycleHoldSeconds, 'Maximum')],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: title('drain marks written'),
+        left: [metric(METRICS.drainMarksWritten)],
         width: 8,
       }),
     );
     alarm(
       `${cluster.name}-GuardRefusals`,
       `A safety guard refused a plan of cluster ${cluster.name}: nothing was applied, a person should look`,
-      productMetric('GuardRefusals', cluster.name),
+      metric(METRICS.guardRefusals),
+      1,
+    );
+    // A failed pass no longer fails the invocation (the function error alarm misses it): count it here.
+    alarm(
+      `${cluster.name}-PassFailures`,
+      `A pass of cluster ${cluster.name} failed: targets, rules or records may be out of step until a pass succeeds`,
+      metric(METRICS.passFailures),
+      1,
+    );
+    if (!cluster.hasAutoScalingGroups) return;
+    alarm(
+      `${cluster.name}-LifecycleWaitTimeouts`,
+      `A held lifecycle action of cluster ${cluster.name} hit its bound (a launch never got healthy, or draining outlasted its limit) and was answered with the configured timeout result`,
+      metric(METRICS.lifecycleWaitTimeouts),
+      1,
+    );
+    alarm(
+      `${cluster.name}-MissingNodeSources`,
+      `A configured Auto Scaling group of cluster ${cluster.name} does not exist: its nodes are not synced (the rest of the cluster is)`,
+      metric(METRICS.missingNodeSources),
       1,
     );
   }

@@ -2,6 +2,7 @@ import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { ClusterConfig } from '../../lambdas/domain/config';
+import { drainMarkTagKey } from '../../lambdas/domain/drain-mark';
 import { CLUSTER_TAG_KEY } from '../../lambdas/domain/ingress-rules';
 
 /** What one cluster may touch, with the target group ARNs resolved (imported or created). */
@@ -10,6 +11,19 @@ export interface ClusterAccess {
   readonly cluster: ClusterConfig;
   /** Every target group of the cluster: ARNs from config or references to created groups. */
   readonly targetGroupArns: readonly string[];
+}
+
+/** What the sync function may do, for {@link syncPolicyStatements}. */
+export interface SyncAccess {
+  /** The deployment's owner id: the drain-mark tag key is `<ownerId>/drain`. */
+  readonly ownerId: string;
+  /** Every cluster, with its target groups resolved. */
+  readonly clusters: readonly ClusterAccess[];
+  /**
+   * The queues the function sends to itself: the wait queue (delayed re-checks) and the lane (a pass
+   * a re-check asks for). Receiving is granted by the event source mappings, not here.
+   */
+  readonly sendQueueArns: readonly string[];
 }
 
 /** Read actions: AWS offers no resource-level permissions for most of them, so they use `*`. */
@@ -40,6 +54,12 @@ const SG_WRITE_ACTIONS = [
   'ec2:ModifySecurityGroupRules',
 ];
 
+/** Drain marks are written and lifted as EC2 tags. */
+export const DRAIN_MARK_ACTIONS = ['ec2:CreateTags', 'ec2:DeleteTags'] as const;
+
+/** The tag Auto Scaling puts on every instance it launches (users cannot write `aws:` tags). */
+const ASG_NAME_TAG = 'aws:autoscaling:groupName';
+
 function arn(service: string, resource: string, regional = true): string {
   const region = regional ? Aws.REGION : '';
   const account = regional ? Aws.ACCOUNT_ID : '';
@@ -56,13 +76,67 @@ function unique(values: Iterable<string>): string[] {
 }
 
 /**
- * The least-privilege statements of the sync function: describes on `*`, every write scoped to the
- * configured target groups, ASGs, security groups and hosted zones.
+ * The drain-mark statements: CreateTags/DeleteTags on instances, only of the deployment's drain-mark key
+ * and only on instances of a configured node source. CreateTags on an existing instance is authorized
+ * against the tags the instance already has, so `aws:ResourceTag` pins the instance; `aws:TagKeys` pins
+ * the key, which also keeps the function from tagging other instances into its own scope.
  */
-export function syncPolicyStatements(access: readonly ClusterAccess[]): PolicyStatement[] {
+function drainMarkStatements(ownerId: string, access: readonly ClusterAccess[]): PolicyStatement[] {
+  const onlyTheDrainMark = {
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [drainMarkTagKey(ownerId)] },
+    // ForAllValues holds for a request that names no key at all, and DeleteTags without keys deletes
+    // every user tag of the instance: require the key list to be present.
+    Null: { 'aws:TagKeys': 'false' },
+  };
+  const instances = [arn('ec2', 'instance/*')];
+  const statements: PolicyStatement[] = [];
+  const asgs = unique(access.flatMap((a) => a.cluster.nodeSource.autoScalingGroups)).sort();
+  if (asgs.length > 0) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'DrainMarkOnConfiguredAsgInstances',
+        actions: [...DRAIN_MARK_ACTIONS],
+        resources: instances,
+        conditions: { ...onlyTheDrainMark, StringEquals: { [`aws:ResourceTag/${ASG_NAME_TAG}`]: asgs } },
+      }),
+    );
+  }
+  for (const [index, { cluster }] of access.entries()) {
+    const filters = Object.entries(cluster.nodeSource.tagFilters);
+    if (filters.length === 0) continue;
+    // Discovery's own semantics (lambdas/aws/ec2-instance-adapter.ts): every key must carry one of its
+    // values. Keys in one StringEquals block are ANDed, the values of one key ORed.
+    const tags = Object.fromEntries(filters.map(([key, values]) => [`aws:ResourceTag/${key}`, [...values]]));
+    statements.push(
+      new PolicyStatement({
+        sid: `DrainMarkOnTaggedInstances${index}`,
+        actions: [...DRAIN_MARK_ACTIONS],
+        resources: instances,
+        conditions: { ...onlyTheDrainMark, StringEquals: tags },
+      }),
+    );
+  }
+  return statements;
+}
+
+/**
+ * The least-privilege statements of the sync function: describes on `*`, every write scoped to the
+ * configured target groups, ASGs, security groups, hosted zones, node instances (drain marks only)
+ * and the function's own queues.
+ */
+export function syncPolicyStatements(props: SyncAccess): PolicyStatement[] {
+  const { clusters: access } = props;
   const statements: PolicyStatement[] = [
     new PolicyStatement({ sid: 'DescribeEverywhere', actions: [...READ_ACTIONS], resources: ['*'] }),
   ];
+  statements.push(
+    new PolicyStatement({
+      sid: 'SendToOwnQueues',
+      actions: ['sqs:SendMessage'],
+      resources: unique(props.sendQueueArns),
+    }),
+    ...drainMarkStatements(props.ownerId, access),
+  );
   const groups = unique(access.flatMap((a) => a.targetGroupArns));
   statements.push(
     new PolicyStatement({
@@ -160,13 +234,17 @@ const WILDCARD_REASONS: readonly [RegExp, string][] = [
     /:security-group-rule\/\*$/,
     'Rules can only be changed through their group, which the security-group statements scope.',
   ],
+  [
+    /:instance\/\*$/,
+    'Instances come and go; only CreateTags/DeleteTags use it, limited to the drain-mark tag key (aws:TagKeys) and to instances of a configured ASG or tag filter (aws:ResourceTag).',
+  ],
 ];
 
 /**
  * Adds the statements to the role and acknowledges each cdk-nag IAM5 finding they raise with its
  * reason. A wildcard with no known reason is left unacknowledged, so cdk-nag fails synth.
  */
-export function grantSyncPermissions(role: IRole, access: readonly ClusterAccess[]): void {
+export function grantSyncPermissions(role: IRole, access: SyncAccess): void {
   const stack = Stack.of(role);
   for (const statement of syncPolicyStatements(access)) {
     role.addToPrincipalPolicy(statement);

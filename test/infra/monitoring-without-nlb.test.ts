@@ -9,8 +9,9 @@ describe('Class: NlbNodeportSyncStack', () => {
       const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
         (alarm) => alarm.Properties.AlarmDescription as string,
       );
-      // Assess: 1 guard + 1 function + 2 DLQs, and no per-group health alarm
-      expect(descriptions).toHaveLength(4);
+      // Assess: guard, failed passes, lifecycle waits, missing ASGs; 2 event alarms; 1 function; 3 DLQs;
+      // and no per-group health alarm.
+      expect(descriptions).toHaveLength(10);
       expect(descriptions.filter((d) => d.includes('Target group'))).toEqual([]);
       expect(descriptions.filter((d) => d.includes('safety guard refused'))).toHaveLength(1);
     });

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { parseSyncConfigText } from '../../lambdas/domain/config';
+import { METRICS } from '../../lambdas/domain/metric-names';
 import { FIXTURES, type Synthesized, synthesize } from './synth-helpers';
 
 describe('Class: NlbNodeportSyncStack', () => {
@@ -50,15 +52,31 @@ describe('Class: NlbNodeportSyncStack', () => {
       expect(parseSyncConfigText(text, 'NLB_SYNC_CONFIG')).toEqual(expected);
     });
 
+    it('tells the function where its wait queue and its lane are, by URL', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const wait = stack.getLogicalId(stack.waitQueue.queue.node.defaultChild as CfnQueue);
+      const lane = stack.getLogicalId(stack.lane.queue.node.defaultChild as CfnQueue);
+
+      // Act
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+      const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
+
+      // Assess
+      expect(variables.NLB_SYNC_WAIT_QUEUE_URL).toEqual({ Ref: wait });
+      expect(variables.NLB_SYNC_LANE_QUEUE_URL).toEqual({ Ref: lane });
+    });
+
     it('serializes passes per cluster through one FIFO lane consumed one message at a time', () => {
       // Prepare
-      const { template } = synthesized;
+      const { template, stack } = synthesized;
+      const lane = stack.getLogicalId(stack.lane.queue.node.defaultChild as CfnQueue);
 
       // Act
       const queues = template.findResources('AWS::SQS::Queue');
 
-      // Assess
-      expect(Object.keys(queues)).toHaveLength(3);
+      // Assess: lane + its DLQ, event DLQ, wait queue + its DLQ.
+      expect(Object.keys(queues)).toHaveLength(5);
       template.hasResourceProperties('AWS::SQS::Queue', {
         FifoQueue: true,
         ContentBasedDeduplication: true,
@@ -68,11 +86,55 @@ describe('Class: NlbNodeportSyncStack', () => {
         SqsManagedSseEnabled: true,
         RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
       });
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1 });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [lane, 'Arn'] },
+        BatchSize: 1,
+      });
     });
 
-    it('encrypts both dead-letter queues and keeps their messages 14 days', () => {
+    it('re-checks held lifecycle actions through a standard wait queue consumed by the same function', () => {
+      // Prepare
+      const { template, stack } = synthesized;
+      const wait = stack.getLogicalId(stack.waitQueue.queue.node.defaultChild as CfnQueue);
+      const waitDlq = stack.getLogicalId(stack.waitQueue.deadLetterQueue.node.defaultChild as CfnQueue);
+      const fn = stack.getLogicalId(stack.passFunction.function.node.defaultChild as CfnFunction);
+
+      // Act
+      const waitQueue = template.findResources('AWS::SQS::Queue')[wait];
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+
+      // Assess: standard (per-message DelaySeconds), 2x the 60 s timeout, SSE-SQS, own DLQ after 5 tries.
+      expect(waitQueue?.Properties).toEqual({
+        VisibilityTimeout: 120,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [waitDlq, 'Arn'] }, maxReceiveCount: 5 },
+      });
+      expect(mappings).toHaveLength(2);
+      for (const mapping of mappings) {
+        expect(mapping.Properties).toMatchObject({ FunctionName: { Ref: fn }, BatchSize: 1 });
+      }
+      expect(mappings.map((m) => m.Properties.EventSourceArn['Fn::GetAtt'][0]).sort()).toEqual(
+        [stack.getLogicalId(stack.lane.queue.node.defaultChild as CfnQueue), wait].sort(),
+      );
+    });
+
+    it('refuses non-TLS access to every queue', () => {
+      // Prepare
+      const { template } = synthesized;
+
+      // Act
+      const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+      const denied = Object.values(template.findResources('AWS::SQS::QueuePolicy')).flatMap((policy) =>
+        (policy.Properties.PolicyDocument.Statement as { Effect: string; Condition?: unknown }[])
+          .filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Condition).includes('aws:SecureTransport'))
+          .flatMap(() => policy.Properties.Queues.map((q: { Ref: string }) => q.Ref)),
+      );
+
+      // Assess
+      expect([...new Set(denied)].sort()).toEqual([...queues].sort());
+    });
+
+    it('encrypts the three dead-letter queues and keeps their messages 14 days', () => {
       // Prepare
       const { template } = synthesized;
 
@@ -82,7 +144,7 @@ describe('Class: NlbNodeportSyncStack', () => {
       );
 
       // Assess
-      expect(deadLetterQueues).toHaveLength(2);
+      expect(deadLetterQueues).toHaveLength(3);
       for (const queue of deadLetterQueues) {
         expect(queue.Properties).toMatchObject({
           SqsManagedSseEnabled: true,
@@ -187,7 +249,7 @@ describe('Class: NlbNodeportSyncStack', () => {
       for (const rule of schedules) expect(rule.Properties.ScheduleExpression).toBe('rate(10 minutes)');
     });
 
-    it('adds a launch and a terminate hook defaulting to CONTINUE to each configured ASG', () => {
+    it('adds a launch and a terminate hook to each configured ASG, with the lifecycle defaults', () => {
       // Prepare
       const { template } = synthesized;
 
@@ -215,21 +277,27 @@ describe('Class: NlbNodeportSyncStack', () => {
       for (const hook of hooks) expect(hook.Properties.NotificationTargetARN).toBeUndefined();
     });
 
-    it('raises the alarms: target health per group, function errors, DLQs and guard refusals', () => {
+    it('raises the alarms: target health, function errors, DLQs, guard refusals, failed passes, lifecycle, events', () => {
       // Prepare
       const { template } = synthesized;
 
       // Act
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
       const descriptions = alarms.map((alarm) => alarm.Properties.AlarmDescription as string);
+      const onMetric = (name: string) => alarms.filter((alarm) => alarm.Properties.MetricName === name);
 
-      // Assess: prod 2 groups x 3 + 1 guard; karpenter 1 group x 3 + 1 guard; 1 function; 2 DLQs.
-      expect(alarms).toHaveLength(14);
+      // Assess: prod 2 groups x 3 + guard, passes, lifecycle waits, missing ASGs; karpenter 1 group x 3
+      // + guard, passes (no ASG: no lifecycle or missing-ASG alarm); 1 function; 3 DLQs; 2 event alarms.
+      expect(alarms).toHaveLength(21);
       expect(descriptions.filter((d) => d.includes('has no healthy target'))).toHaveLength(3);
       expect(descriptions.filter((d) => d.includes('about to fail open'))).toHaveLength(3);
       expect(descriptions.filter((d) => d.includes('unhealthy targets for 15 minutes'))).toHaveLength(3);
       expect(descriptions.filter((d) => d.includes('safety guard refused'))).toHaveLength(2);
-      expect(descriptions.filter((d) => d.includes('Dead-letter queue'))).toHaveLength(2);
+      expect(descriptions.filter((d) => d.includes('Dead-letter queue'))).toHaveLength(3);
+      expect(onMetric(METRICS.guardRefusals)).toHaveLength(2);
+      expect(onMetric(METRICS.passFailures)).toHaveLength(2);
+      expect(onMetric(METRICS.lifecycleWaitTimeouts)).toHaveLength(1);
+      expect(onMetric(METRICS.missingNodeSources)).toHaveLength(1);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toHaveLength(1);
     });
 
@@ -248,7 +316,7 @@ describe('Class: NlbNodeportSyncStack', () => {
       });
     });
 
-    it('draws one dashboard with target health, NLB, function, DLQ and product metrics', () => {
+    it('draws one dashboard with target health, NLB, function, queue and product metrics', () => {
       // Prepare
       const { template, stack } = synthesized;
 
@@ -266,13 +334,34 @@ describe('Class: NlbNodeportSyncStack', () => {
         'ProcessedBytes',
         'Throttles',
         'ApproximateNumberOfMessagesVisible',
-        'TargetsRegistered',
-        'TargetsDeregistered',
-        'DriftFound',
-        'GuardRefusals',
+        'ApproximateNumberOfMessagesDelayed',
+        ...Object.values(METRICS),
       ]) {
         expect(body).toContain(metric);
       }
+    });
+
+    it('outputs what docs/deploy.md checks, the wait queue and its DLQ included', () => {
+      // Prepare
+      const { template } = synthesized;
+
+      // Act
+      const outputs = Object.keys(template.findOutputs('*'));
+
+      // Assess
+      expect(outputs.sort()).toEqual(
+        [
+          'AlarmTopicArn',
+          'DashboardName',
+          'EventDeadLetterQueueUrl',
+          'LaneDeadLetterQueueUrl',
+          'LaneQueueUrl',
+          'PassFunctionLogGroup',
+          'PassFunctionName',
+          'WaitDeadLetterQueueUrl',
+          'WaitQueueUrl',
+        ].sort(),
+      );
     });
 
     it('creates no load balancer, target group or listener when they are imported', () => {
