@@ -87,7 +87,7 @@ async function runFor(w: ReturnType<typeof world>, seconds: number): Promise<voi
 }
 
 /** When (seconds after start) each write happened, as `t=.. write`. */
-function timeline(w: ReturnType<typeof world>, start: number, writes: string[], at: number[]): string[] {
+function timeline(start: number, writes: string[], at: number[]): string[] {
   return writes.map((write, i) => `t=${((at[i] ?? 0) - start) / 1000} ${write}`);
 }
 
@@ -111,7 +111,7 @@ describe('Lifecycle holds: scale-out', () => {
     await w.handler(lifecycleEvent('launch', w.clock));
     await runFor(w, 120);
     // Assess: registered at t=0, initial for 30 s, answered at the first re-check after that (15 s cadence)
-    expect(timeline(w, start, times.writes, times.at)).toEqual([
+    expect(timeline(start, times.writes, times.at)).toEqual([
       `t=0 register ${TG_A} ${IP}:30000`,
       `t=0 register ${TG_B} ${INSTANCE}:30001`,
       `t=30 complete ${INSTANCE} CONTINUE`,
@@ -136,7 +136,7 @@ describe('Lifecycle holds: scale-out', () => {
     await w.handler(lifecycleEvent('launch', w.clock));
     await runFor(w, 700);
     // Assess: a heartbeat every half hook timeout (150 s), the timeout answer at 600 s, nothing after
-    expect(timeline(w, start, times.writes, times.at).slice(2)).toEqual([
+    expect(timeline(start, times.writes, times.at).slice(2)).toEqual([
       `t=150 heartbeat ${INSTANCE}`,
       `t=300 heartbeat ${INSTANCE}`,
       `t=450 heartbeat ${INSTANCE}`,
@@ -172,7 +172,7 @@ describe('Lifecycle holds: scale-in', () => {
     await w.handler(lifecycleEvent('terminate', w.clock));
     await runFor(w, 400);
     // Assess
-    expect(timeline(w, start, times.writes, times.at)).toEqual([
+    expect(timeline(start, times.writes, times.at)).toEqual([
       `t=0 tag ${INSTANCE} nlb-nodeport-sync/drain`,
       `t=0 deregister ${TG_A} ${IP}:30000`,
       `t=0 deregister ${TG_B} ${INSTANCE}:30001`,
@@ -194,7 +194,7 @@ describe('Lifecycle holds: scale-in', () => {
     await runFor(w, 60);
     // Assess
     // Assess: draining ends at 20 s; the re-checks come every 15 s, so the answer goes out at 30 s
-    expect(timeline(w, start, times.writes, times.at).at(-1)).toBe(`t=30 complete ${INSTANCE} CONTINUE`);
+    expect(timeline(start, times.writes, times.at).at(-1)).toBe(`t=30 complete ${INSTANCE} CONTINUE`);
   });
 
   it('answers at once when the node has no target in any group', async () => {
@@ -344,7 +344,7 @@ describe('Lifecycle holds: failures never become hook timeouts', () => {
     await runFor(w, 120);
     // Assess: the first pass failed; the re-check at 5 s asked the lane for a pass; healthy 30 s later
     expect(first.lifecycle[0]).toMatchObject({ status: 'held', delaySeconds: 5 });
-    const completed = timeline(w, start, times.writes, times.at).filter((l) => l.includes('complete'));
+    const completed = timeline(start, times.writes, times.at).filter((l) => l.includes('complete'));
     expect(completed).toEqual([`t=35 complete ${INSTANCE} CONTINUE`]);
   });
 
