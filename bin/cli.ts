@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Operator CLI: `plan` (dry run), `apply` (one pass), `status` (targets and health per group).
+ * Operator CLI: `plan` (dry run), `apply` (one pass), `status` (targets and health per group),
+ * `drain <instance-id>` / `undrain <instance-id>` (the operator's drain mark, docs/lifecycle.md).
  * Reads the config from --config PATH or NLB_SYNC_CONFIG_FILE; talks to AWS with the usual
  * credentials chain (AWS_ENDPOINT_URL points it at moto for local runs).
  */
@@ -9,10 +10,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { renderPassReport, renderTargets } from '../lambdas/cli/render';
 import { createContainer } from '../lambdas/runtime/container';
 import { loadConfigFile, loadConfigFromEnvironment } from '../lambdas/runtime/environment';
+import { drainInstance, undrainInstance } from '../lambdas/sync/drain-node';
 import { resolvedMappings } from '../lambdas/sync/reconcile-pass';
 import { runPasses } from '../lambdas/sync/run-passes';
 
-const USAGE = `usage: npm run cli -- <plan|apply|status> [--config PATH] [--cluster NAME] [--json]`;
+const USAGE = `usage: npm run cli -- <plan|apply|status> [--config PATH] [--cluster NAME] [--json]
+       npm run cli -- <drain|undrain> <instance-id> [--config PATH]`;
+const COMMANDS = ['plan', 'apply', 'status', 'drain', 'undrain'];
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -26,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const command = positionals[0];
-  if (command === undefined || !['plan', 'apply', 'status'].includes(command)) {
+  if (command === undefined || !COMMANDS.includes(command)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -41,6 +45,23 @@ async function main(argv: string[]): Promise<number> {
   const container = createContainer({
     logger: new Logger({ serviceName: 'nlb-nodeport-sync', logLevel: values.verbose ? 'INFO' : 'SILENT' }),
   });
+  if (command === 'drain' || command === 'undrain') {
+    const instanceId = positionals[1];
+    if (instanceId === undefined || !/^i-[0-9a-f]{8,17}$/.test(instanceId)) {
+      process.stderr.write(`${command} needs an instance id (i-...)\n${USAGE}\n`);
+      return 2;
+    }
+    const outcome =
+      command === 'drain'
+        ? await drainInstance(config, instanceId, container)
+        : await undrainInstance(config, instanceId, container);
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(outcome)}\n`
+        : `${instanceId} (cluster ${outcome.cluster}): ${outcome.change}${outcome.previous === undefined ? '' : ` (was: ${outcome.previous})`}; the next pass ${command === 'drain' ? 'keeps it out of every group' : 'registers it again if it is otherwise desired'}\n`,
+    );
+    return 0;
+  }
   if (command === 'status') {
     for (const cluster of clusters) {
       const groups = await Promise.all(
