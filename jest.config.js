@@ -12,6 +12,11 @@ module.exports = {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // Every test file gets its own moto + lifecycle shim, reset before each test, and a 120 s timeout for
+      // each test and hook (a loaded CI machine is slow): see setup-moto.ts, and test/support/README.md for
+      // why. Files share no state, so they may run in parallel workers; globalSetup/globalTeardown only keep
+      // a list of moto PIDs, to stop by PID any server a dead worker left behind.
+      setupFilesAfterEnv: ['<rootDir>/test/integration/setup-moto.ts'],
       globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',
     },

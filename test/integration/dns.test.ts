@@ -14,7 +14,7 @@ import { compareIps } from '../../lambdas/domain/ip-addresses';
 import { judgeNode, type Node } from '../../lambdas/domain/node';
 import { discoverNodes } from '../../lambdas/sync/discover-nodes';
 import { type DnsSyncResult, syncDns } from '../../lambdas/sync/dns-sync';
-import { motoEndpoint, resetMoto } from '../support/moto-test-env';
+import { isolated, motoEndpoint } from '../support/moto-test-env';
 import {
   asgInstances,
   buildWorld,
@@ -133,128 +133,136 @@ async function nodeIps(world: World): Promise<string> {
 }
 
 describe('Use case: syncDns against moto', () => {
-  beforeEach(async () => {
-    await resetMoto();
-  });
+  it(
+    'publishes alias, node and SRV records with their TXT markers, and the node records follow 3 -> 5 -> 2',
+    isolated(async () => {
+      // Prepare
+      const s = await scene();
+      const lines = async (ips: string) => [
+        `_http._tcp.svc.example.com. SRV 0 50 30080 nodes.example.com.`,
+        `_http._tcp.svc.example.com. TXT ${MARKER}`,
+        `nodes.example.com. A ${ips}`,
+        `nodes.example.com. TXT ${MARKER}`,
+        `web.example.com. A alias ${(await new LoadBalancerAdapter().describeLoadBalancer(s.world.loadBalancerArn)).dnsName}.`,
+        `web.example.com. TXT ${MARKER}`,
+      ];
 
-  it('publishes alias, node and SRV records with their TXT markers, and the node records follow 3 -> 5 -> 2', async () => {
-    // Prepare
-    const s = await scene();
-    const lines = async (ips: string) => [
-      `_http._tcp.svc.example.com. SRV 0 50 30080 nodes.example.com.`,
-      `_http._tcp.svc.example.com. TXT ${MARKER}`,
-      `nodes.example.com. A ${ips}`,
-      `nodes.example.com. TXT ${MARKER}`,
-      `web.example.com. A alias ${(await new LoadBalancerAdapter().describeLoadBalancer(s.world.loadBalancerArn)).dnsName}.`,
-      `web.example.com. TXT ${MARKER}`,
-    ];
+      // Act
+      const first = await sync(s);
+      const atThree = await zoneLines(s.zoneId);
+      const ipsAtThree = await nodeIps(s.world);
+      await setDesiredCapacity(motoEndpoint(), s.world.asgName, 5);
+      const grow = await sync(s);
+      const atFive = await zoneLines(s.zoneId);
+      const ipsAtFive = await nodeIps(s.world);
+      await setDesiredCapacity(motoEndpoint(), s.world.asgName, 2);
+      const shrink = await sync(s);
+      const steady = await sync(s);
 
-    // Act
-    const first = await sync(s);
-    const atThree = await zoneLines(s.zoneId);
-    const ipsAtThree = await nodeIps(s.world);
-    await setDesiredCapacity(motoEndpoint(), s.world.asgName, 5);
-    const grow = await sync(s);
-    const atFive = await zoneLines(s.zoneId);
-    const ipsAtFive = await nodeIps(s.world);
-    await setDesiredCapacity(motoEndpoint(), s.world.asgName, 2);
-    const shrink = await sync(s);
-    const steady = await sync(s);
+      // Assess
+      expect(first.batches).toHaveLength(1);
+      expect(first.applied).toHaveLength(6);
+      expect(atThree).toEqual(await lines(ipsAtThree));
+      expect(ipsAtThree.split(',')).toHaveLength(3);
+      expect(grow.plan.map((c) => `${c.action} ${c.recordSet.name} ${c.recordSet.type}`)).toEqual([
+        'UPSERT nodes.example.com. A',
+      ]);
+      expect(atFive).toEqual(await lines(ipsAtFive));
+      expect(ipsAtFive.split(',')).toHaveLength(5);
+      expect(shrink.batches).toHaveLength(1);
+      expect(await zoneLines(s.zoneId)).toEqual(await lines(await nodeIps(s.world)));
+      expect((await nodeIps(s.world)).split(',')).toHaveLength(2);
+      expect(steady.plan).toEqual([]);
+      expect(steady.batches).toEqual([]);
+    }),
+  );
 
-    // Assess
-    expect(first.batches).toHaveLength(1);
-    expect(first.applied).toHaveLength(6);
-    expect(atThree).toEqual(await lines(ipsAtThree));
-    expect(ipsAtThree.split(',')).toHaveLength(3);
-    expect(grow.plan.map((c) => `${c.action} ${c.recordSet.name} ${c.recordSet.type}`)).toEqual([
-      'UPSERT nodes.example.com. A',
-    ]);
-    expect(atFive).toEqual(await lines(ipsAtFive));
-    expect(ipsAtFive.split(',')).toHaveLength(5);
-    expect(shrink.batches).toHaveLength(1);
-    expect(await zoneLines(s.zoneId)).toEqual(await lines(await nodeIps(s.world)));
-    expect((await nodeIps(s.world)).split(',')).toHaveLength(2);
-    expect(steady.plan).toEqual([]);
-    expect(steady.batches).toEqual([]);
-  });
-
-  it('leaves a hand-made record of a managed name untouched and reports it, while managing the other names', async () => {
-    // Prepare
-    const s = await scene();
-    await route53().send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: s.zoneId,
-        ChangeBatch: {
-          Changes: [
-            {
-              Action: 'CREATE',
-              ResourceRecordSet: {
-                Name: 'web.example.com',
-                Type: 'A',
-                TTL: 300,
-                ResourceRecords: [{ Value: '203.0.113.10' }],
+  it(
+    'leaves a hand-made record of a managed name untouched and reports it, while managing the other names',
+    isolated(async () => {
+      // Prepare
+      const s = await scene();
+      await route53().send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: s.zoneId,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'CREATE',
+                ResourceRecordSet: {
+                  Name: 'web.example.com',
+                  Type: 'A',
+                  TTL: 300,
+                  ResourceRecords: [{ Value: '203.0.113.10' }],
+                },
               },
-            },
-          ],
+            ],
+          },
+        }),
+      );
+
+      // Act
+      const result = await sync(s);
+      const again = await sync(s);
+
+      // Assess
+      expect(result.conflicts).toEqual([
+        {
+          name: 'web.example.com.',
+          types: ['A'],
+          reason: expect.stringContaining('without our ownership marker'),
         },
-      }),
-    );
+      ]);
+      expect(result.warnings).toEqual(expect.arrayContaining([expect.stringContaining('web.example.com.')]));
+      const zone = await zoneLines(s.zoneId);
+      expect(zone).toContain('web.example.com. A 203.0.113.10');
+      expect(zone.filter((line) => line.startsWith('web.example.com.'))).toEqual([
+        'web.example.com. A 203.0.113.10',
+      ]);
+      expect(zone).toEqual(expect.arrayContaining([`nodes.example.com. TXT ${MARKER}`]));
+      expect(again.plan).toEqual([]);
+    }),
+  );
 
-    // Act
-    const result = await sync(s);
-    const again = await sync(s);
+  it(
+    'removes its records of a name no longer configured and keeps everything it does not own',
+    isolated(async () => {
+      // Prepare
+      const s = await scene();
+      await sync(s);
+      const narrowed: Scene = {
+        ...s,
+        cluster: {
+          ...s.cluster,
+          dns: { ...(s.cluster.dns as NonNullable<ClusterConfig['dns']>), aliasNames: [] },
+        },
+      };
 
-    // Assess
-    expect(result.conflicts).toEqual([
-      {
-        name: 'web.example.com.',
-        types: ['A'],
-        reason: expect.stringContaining('without our ownership marker'),
-      },
-    ]);
-    expect(result.warnings).toEqual(expect.arrayContaining([expect.stringContaining('web.example.com.')]));
-    const zone = await zoneLines(s.zoneId);
-    expect(zone).toContain('web.example.com. A 203.0.113.10');
-    expect(zone.filter((line) => line.startsWith('web.example.com.'))).toEqual([
-      'web.example.com. A 203.0.113.10',
-    ]);
-    expect(zone).toEqual(expect.arrayContaining([`nodes.example.com. TXT ${MARKER}`]));
-    expect(again.plan).toEqual([]);
-  });
+      // Act
+      const result = await sync(narrowed);
 
-  it('removes its records of a name no longer configured and keeps everything it does not own', async () => {
-    // Prepare
-    const s = await scene();
-    await sync(s);
-    const narrowed: Scene = {
-      ...s,
-      cluster: {
-        ...s.cluster,
-        dns: { ...(s.cluster.dns as NonNullable<ClusterConfig['dns']>), aliasNames: [] },
-      },
-    };
+      // Assess
+      expect(result.plan.map((c) => `${c.action} ${c.recordSet.name} ${c.recordSet.type}`)).toEqual([
+        'DELETE web.example.com. A',
+        'DELETE web.example.com. TXT',
+      ]);
+      expect((await zoneLines(s.zoneId)).some((line) => line.startsWith('web.example.com.'))).toBe(false);
+    }),
+  );
 
-    // Act
-    const result = await sync(narrowed);
+  it(
+    'plans without writing in a dry run',
+    isolated(async () => {
+      // Prepare
+      const s = await scene();
 
-    // Assess
-    expect(result.plan.map((c) => `${c.action} ${c.recordSet.name} ${c.recordSet.type}`)).toEqual([
-      'DELETE web.example.com. A',
-      'DELETE web.example.com. TXT',
-    ]);
-    expect((await zoneLines(s.zoneId)).some((line) => line.startsWith('web.example.com.'))).toBe(false);
-  });
+      // Act
+      const result = await sync(s, true);
 
-  it('plans without writing in a dry run', async () => {
-    // Prepare
-    const s = await scene();
-
-    // Act
-    const result = await sync(s, true);
-
-    // Assess
-    expect(result.plan).toHaveLength(6);
-    expect(result.batches).toEqual([]);
-    expect(await zoneLines(s.zoneId)).toEqual([]);
-  });
+      // Assess
+      expect(result.plan).toHaveLength(6);
+      expect(result.batches).toEqual([]);
+      expect(await zoneLines(s.zoneId)).toEqual([]);
+    }),
+  );
 });

@@ -20,7 +20,7 @@ import { AmbiguousSecurityGroupError } from '../../lambdas/domain/network-errors
 import { judgeNode, type Node } from '../../lambdas/domain/node';
 import { discoverNodes } from '../../lambdas/sync/discover-nodes';
 import { type SecurityGroupSyncResult, syncSecurityGroups } from '../../lambdas/sync/security-group-sync';
-import { motoEndpoint, resetMoto } from '../support/moto-test-env';
+import { isolated, motoEndpoint } from '../support/moto-test-env';
 import {
   buildWorld,
   setDesiredCapacity,
@@ -154,317 +154,340 @@ async function ruleLines(groupId: string): Promise<string[]> {
 const OURS = `${ruleOwnerPrefix(OWNER, 'it')}`;
 
 describe('Use case: syncSecurityGroups against moto', () => {
-  beforeEach(async () => {
-    await resetMoto();
-  });
-
-  it('opens the NodePorts, merged into ranges, and keeps them exact as the group scales 3 -> 5 -> 2', async () => {
-    // Prepare
-    const { world, config, cluster } = await scene();
-    const expected = [
-      `tcp 30080-30081 10.0.0.0/16 ${OURS}health+traffic`,
-      `tcp 30443 10.0.0.0/16 ${OURS}health+traffic`,
-    ];
-
-    // Act
-    const first = await sync(config, cluster);
-    const afterFirst = await ruleLines(world.securityGroupId);
-    await setDesiredCapacity(motoEndpoint(), world.asgName, 5);
-    const afterFive = await sync(config, cluster);
-    await setDesiredCapacity(motoEndpoint(), world.asgName, 2);
-    const afterTwo = await sync(config, cluster);
-
-    // Assess
-    expect(first.groupIds).toEqual([world.securityGroupId]);
-    expect(first.source).toMatchObject({ mode: 'vpc-cidr', sources: ['10.0.0.0/16'] });
-    expect(first.applied.map((c) => c.kind)).toEqual(['authorize', 'authorize']);
-    expect(afterFirst).toEqual(expected);
-    expect(afterFive.plan).toEqual([]);
-    expect(afterTwo.plan).toEqual([]);
-    expect(await ruleLines(world.securityGroupId)).toEqual(expected);
-  });
-
-  it('leaves hand-made rules untouched, including one that admits the same ports from the same source', async () => {
-    // Prepare
-    const { world, config, cluster } = await scene();
-    const { ec2 } = worldClients(motoEndpoint());
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: world.securityGroupId,
-        IpPermissions: [
-          {
-            IpProtocol: 'tcp',
-            FromPort: 30443,
-            ToPort: 30443,
-            IpRanges: [{ CidrIp: '10.0.0.0/16', Description: 'ops: https' }],
-          },
-          { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '192.0.2.0/24' }] },
-          {
-            IpProtocol: 'tcp',
-            FromPort: 30080,
-            ToPort: 30080,
-            IpRanges: [
-              { CidrIp: '198.51.100.0/24', Description: 'nlb-nodeport-sync:someone-else/it:traffic' },
-            ],
-          },
-        ],
-      }),
-    );
-    const handMade = await ruleLines(world.securityGroupId);
-
-    // Act
-    const first = await sync(config, cluster);
-    const second = await sync(config, cluster);
-
-    // Assess
-    expect(first.coveredByUnowned).toEqual([
-      expect.objectContaining({ groupId: world.securityGroupId, rule: 'tcp 30443 from 10.0.0.0/16' }),
-    ]);
-    expect(first.plan.every((c) => c.kind === 'authorize')).toBe(true);
-    expect(second.plan).toEqual([]);
-    const after = await ruleLines(world.securityGroupId);
-    expect(after).toEqual(expect.arrayContaining(handMade));
-    expect(after).toEqual([...handMade, `tcp 30080-30081 10.0.0.0/16 ${OURS}health+traffic`].sort());
-  });
-
-  it('revokes only its own stale rule when a port mapping changes, and the hand-made rule on that port survives', async () => {
-    // Prepare
-    const { world, config, cluster } = await scene();
-    await sync(config, cluster);
-    const { ec2 } = worldClients(motoEndpoint());
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: world.securityGroupId,
-        IpPermissions: [
-          {
-            IpProtocol: 'tcp',
-            FromPort: 30080,
-            ToPort: 30080,
-            IpRanges: [{ CidrIp: '192.0.2.0/24', Description: 'ops' }],
-          },
-        ],
-      }),
-    );
-    const moved = configFor(world, { source: 'vpc-cidr' }, 30090);
-
-    // Act
-    const result = await sync(moved, moved.clusters[0] as ClusterConfig);
-
-    // Assess
-    expect(result.plan.map((c) => [c.kind, `${c.rule.fromPort}-${c.rule.toPort}`])).toEqual([
-      ['authorize', '30081-30081'],
-      ['authorize', '30090-30090'],
-      ['revoke', '30080-30081'],
-    ]);
-    expect(await ruleLines(world.securityGroupId)).toEqual(
-      [
-        'tcp 30080 192.0.2.0/24 ops',
-        `tcp 30081 10.0.0.0/16 ${OURS}health`,
-        `tcp 30090 10.0.0.0/16 ${OURS}traffic`,
+  it(
+    'opens the NodePorts, merged into ranges, and keeps them exact as the group scales 3 -> 5 -> 2',
+    isolated(async () => {
+      // Prepare
+      const { world, config, cluster } = await scene();
+      const expected = [
+        `tcp 30080-30081 10.0.0.0/16 ${OURS}health+traffic`,
         `tcp 30443 10.0.0.0/16 ${OURS}health+traffic`,
-      ].sort(),
-    );
-  });
+      ];
 
-  it('admits the NLB security group when the NLB has one, and moves to it from the VPC CIDR', async () => {
-    // Prepare
-    const { world, config, cluster } = await scene({ source: 'auto' });
-    const { ec2, elbv2 } = worldClients(motoEndpoint());
-    const nlbGroup = await ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: 'nlb', Description: 'nlb', VpcId: world.vpcId }),
-    );
-    const withGroup = await elbv2.send(
-      new CreateLoadBalancerCommand({
-        Name: 'it-nlb-sg',
-        Type: 'network',
-        Scheme: 'internal',
-        Subnets: [...world.subnetIds],
-        SecurityGroups: [nlbGroup.GroupId as string],
-      }),
-    );
-    await sync(config, cluster);
-    const before = await ruleLines(world.securityGroupId);
+      // Act
+      const first = await sync(config, cluster);
+      const afterFirst = await ruleLines(world.securityGroupId);
+      await setDesiredCapacity(motoEndpoint(), world.asgName, 5);
+      const afterFive = await sync(config, cluster);
+      await setDesiredCapacity(motoEndpoint(), world.asgName, 2);
+      const afterTwo = await sync(config, cluster);
 
-    // Act
-    const result = await syncSecurityGroups(
-      {
-        config,
-        cluster,
-        nodes: await desiredNodes(cluster),
-        loadBalancerArn: withGroup.LoadBalancers?.[0]?.LoadBalancerArn,
-      },
-      { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger },
-    );
+      // Assess
+      expect(first.groupIds).toEqual([world.securityGroupId]);
+      expect(first.source).toMatchObject({ mode: 'vpc-cidr', sources: ['10.0.0.0/16'] });
+      expect(first.applied.map((c) => c.kind)).toEqual(['authorize', 'authorize']);
+      expect(afterFirst).toEqual(expected);
+      expect(afterFive.plan).toEqual([]);
+      expect(afterTwo.plan).toEqual([]);
+      expect(await ruleLines(world.securityGroupId)).toEqual(expected);
+    }),
+  );
 
-    // Assess
-    expect(before).toEqual([
-      `tcp 30080-30081 10.0.0.0/16 ${OURS}health+traffic`,
-      `tcp 30443 10.0.0.0/16 ${OURS}health+traffic`,
-    ]);
-    expect(result.source?.mode).toBe('load-balancer-security-group');
-    const again = await syncSecurityGroups(
-      {
-        config,
-        cluster,
-        nodes: await desiredNodes(cluster),
-        loadBalancerArn: withGroup.LoadBalancers?.[0]?.LoadBalancerArn,
-      },
-      { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger },
-    );
-    expect(again.plan).toEqual([]);
-    expect(await ruleLines(world.securityGroupId)).toEqual([
-      `tcp 30080-30081 ${nlbGroup.GroupId} ${OURS}health+traffic`,
-      `tcp 30443 ${nlbGroup.GroupId} ${OURS}health+traffic`,
-    ]);
-  });
-
-  it('admits the NLB private IPs found through its network interfaces, one rule per IP and range', async () => {
-    // Prepare
-    const { world, config, cluster } = await scene({ source: 'load-balancer-ips' });
-    const { ec2 } = worldClients(motoEndpoint());
-    const ips: string[] = [];
-    for (const [i, subnetId] of world.subnetIds.entries()) {
-      const ip = `10.0.${i * 16}.200`;
-      // moto creates no interfaces for a load balancer: make the ones AWS would, one per enabled subnet.
+  it(
+    'leaves hand-made rules untouched, including one that admits the same ports from the same source',
+    isolated(async () => {
+      // Prepare
+      const { world, config, cluster } = await scene();
+      const { ec2 } = worldClients(motoEndpoint());
       await ec2.send(
-        new CreateNetworkInterfaceCommand({
-          SubnetId: subnetId,
-          PrivateIpAddress: ip,
-          Description: interfaceDescription(world.loadBalancerArn),
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: world.securityGroupId,
+          IpPermissions: [
+            {
+              IpProtocol: 'tcp',
+              FromPort: 30443,
+              ToPort: 30443,
+              IpRanges: [{ CidrIp: '10.0.0.0/16', Description: 'ops: https' }],
+            },
+            { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '192.0.2.0/24' }] },
+            {
+              IpProtocol: 'tcp',
+              FromPort: 30080,
+              ToPort: 30080,
+              IpRanges: [
+                { CidrIp: '198.51.100.0/24', Description: 'nlb-nodeport-sync:someone-else/it:traffic' },
+              ],
+            },
+          ],
         }),
       );
-      ips.push(ip);
-    }
+      const handMade = await ruleLines(world.securityGroupId);
 
-    // Act
-    const result = await sync(config, cluster);
+      // Act
+      const first = await sync(config, cluster);
+      const second = await sync(config, cluster);
 
-    // Assess
-    expect(result.source?.sources).toEqual(ips.map((ip) => `${ip}/32`));
-    expect(await ruleLines(world.securityGroupId)).toEqual(
-      ips
-        .flatMap((ip) => [
-          `tcp 30080-30081 ${ip}/32 ${OURS}health+traffic`,
-          `tcp 30443 ${ip}/32 ${OURS}health+traffic`,
-        ])
-        .sort(),
-    );
-  });
+      // Assess
+      expect(first.coveredByUnowned).toEqual([
+        expect.objectContaining({ groupId: world.securityGroupId, rule: 'tcp 30443 from 10.0.0.0/16' }),
+      ]);
+      expect(first.plan.every((c) => c.kind === 'authorize')).toBe(true);
+      expect(second.plan).toEqual([]);
+      const after = await ruleLines(world.securityGroupId);
+      expect(after).toEqual(expect.arrayContaining(handMade));
+      expect(after).toEqual([...handMade, `tcp 30080-30081 10.0.0.0/16 ${OURS}health+traffic`].sort());
+    }),
+  );
 
-  it('plans without writing in a dry run', async () => {
-    // Prepare
-    const { world, config, cluster } = await scene();
+  it(
+    'revokes only its own stale rule when a port mapping changes, and the hand-made rule on that port survives',
+    isolated(async () => {
+      // Prepare
+      const { world, config, cluster } = await scene();
+      await sync(config, cluster);
+      const { ec2 } = worldClients(motoEndpoint());
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: world.securityGroupId,
+          IpPermissions: [
+            {
+              IpProtocol: 'tcp',
+              FromPort: 30080,
+              ToPort: 30080,
+              IpRanges: [{ CidrIp: '192.0.2.0/24', Description: 'ops' }],
+            },
+          ],
+        }),
+      );
+      const moved = configFor(world, { source: 'vpc-cidr' }, 30090);
 
-    // Act
-    const result = await sync(config, cluster, true);
+      // Act
+      const result = await sync(moved, moved.clusters[0] as ClusterConfig);
 
-    // Assess
-    expect(result.plan).toHaveLength(2);
-    expect(result.applied).toEqual([]);
-    expect(await ingress(world.securityGroupId)).toEqual([]);
-  });
+      // Assess
+      expect(result.plan.map((c) => [c.kind, `${c.rule.fromPort}-${c.rule.toPort}`])).toEqual([
+        ['authorize', '30081-30081'],
+        ['authorize', '30090-30090'],
+        ['revoke', '30080-30081'],
+      ]);
+      expect(await ruleLines(world.securityGroupId)).toEqual(
+        [
+          'tcp 30080 192.0.2.0/24 ops',
+          `tcp 30081 10.0.0.0/16 ${OURS}health`,
+          `tcp 30090 10.0.0.0/16 ${OURS}traffic`,
+          `tcp 30443 10.0.0.0/16 ${OURS}health+traffic`,
+        ].sort(),
+      );
+    }),
+  );
 
-  it('refuses to guess between two untagged node groups, and picks the one tagged for the cluster', async () => {
-    // Prepare: the node group starts untagged
-    const { world, config, cluster } = await scene(undefined, 3, false);
-    const { ec2 } = worldClients(motoEndpoint());
-    const extra = await ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: 'extra', Description: 'extra', VpcId: world.vpcId }),
-    );
-    const nodes = (await desiredNodes(cluster)).map((node) => ({
-      ...node,
-      securityGroupIds: [...node.securityGroupIds, extra.GroupId as string],
-    }));
-    const deps = {
-      securityGroups: securityGroupAdapter(),
-      loadBalancers: new LoadBalancerAdapter(),
-      logger,
-    };
+  it(
+    'admits the NLB security group when the NLB has one, and moves to it from the VPC CIDR',
+    isolated(async () => {
+      // Prepare
+      const { world, config, cluster } = await scene({ source: 'auto' });
+      const { ec2, elbv2 } = worldClients(motoEndpoint());
+      const nlbGroup = await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'nlb', Description: 'nlb', VpcId: world.vpcId }),
+      );
+      const withGroup = await elbv2.send(
+        new CreateLoadBalancerCommand({
+          Name: 'it-nlb-sg',
+          Type: 'network',
+          Scheme: 'internal',
+          Subnets: [...world.subnetIds],
+          SecurityGroups: [nlbGroup.GroupId as string],
+        }),
+      );
+      await sync(config, cluster);
+      const before = await ruleLines(world.securityGroupId);
 
-    // Act
-    const refused = syncSecurityGroups({ config, cluster, nodes }, deps);
-    await expect(refused).rejects.toThrow(AmbiguousSecurityGroupError);
-    await ec2.send(
-      new CreateTagsCommand({
-        Resources: [world.securityGroupId],
-        Tags: [{ Key: 'kubernetes.io/cluster/it', Value: 'owned' }],
-      }),
-    );
-    const chosen = await syncSecurityGroups({ config, cluster, nodes }, deps);
+      // Act
+      const result = await syncSecurityGroups(
+        {
+          config,
+          cluster,
+          nodes: await desiredNodes(cluster),
+          loadBalancerArn: withGroup.LoadBalancers?.[0]?.LoadBalancerArn,
+        },
+        { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger },
+      );
 
-    // Assess
-    expect(chosen.groupIds).toEqual([world.securityGroupId]);
-    expect(await ingress(extra.GroupId as string)).toEqual([]);
-  });
+      // Assess
+      expect(before).toEqual([
+        `tcp 30080-30081 10.0.0.0/16 ${OURS}health+traffic`,
+        `tcp 30443 10.0.0.0/16 ${OURS}health+traffic`,
+      ]);
+      expect(result.source?.mode).toBe('load-balancer-security-group');
+      const again = await syncSecurityGroups(
+        {
+          config,
+          cluster,
+          nodes: await desiredNodes(cluster),
+          loadBalancerArn: withGroup.LoadBalancers?.[0]?.LoadBalancerArn,
+        },
+        { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger },
+      );
+      expect(again.plan).toEqual([]);
+      expect(await ruleLines(world.securityGroupId)).toEqual([
+        `tcp 30080-30081 ${nlbGroup.GroupId} ${OURS}health+traffic`,
+        `tcp 30443 ${nlbGroup.GroupId} ${OURS}health+traffic`,
+      ]);
+    }),
+  );
 
-  it('moto deviation: a group-referencing rule revoked by permissions needs its description in moto, not on AWS', async () => {
-    // Prepare
-    const { world } = await scene();
-    const { ec2 } = worldClients(motoEndpoint());
-    const source = await ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: 'src', Description: 'src', VpcId: world.vpcId }),
-    );
-    const permission = { IpProtocol: 'tcp', FromPort: 30080, ToPort: 30080 };
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: world.securityGroupId,
-        IpPermissions: [
-          { ...permission, UserIdGroupPairs: [{ GroupId: source.GroupId, Description: 'described' }] },
-        ],
-      }),
-    );
+  it(
+    'admits the NLB private IPs found through its network interfaces, one rule per IP and range',
+    isolated(async () => {
+      // Prepare
+      const { world, config, cluster } = await scene({ source: 'load-balancer-ips' });
+      const { ec2 } = worldClients(motoEndpoint());
+      const ips: string[] = [];
+      for (const [i, subnetId] of world.subnetIds.entries()) {
+        const ip = `10.0.${i * 16}.200`;
+        // moto creates no interfaces for a load balancer: make the ones AWS would, one per enabled subnet.
+        await ec2.send(
+          new CreateNetworkInterfaceCommand({
+            SubnetId: subnetId,
+            PrivateIpAddress: ip,
+            Description: interfaceDescription(world.loadBalancerArn),
+          }),
+        );
+        ips.push(ip);
+      }
 
-    // Act
-    const withoutDescription = ec2.send(
-      new RevokeSecurityGroupIngressCommand({
-        GroupId: world.securityGroupId,
-        IpPermissions: [{ ...permission, UserIdGroupPairs: [{ GroupId: source.GroupId }] }],
-      }),
-    );
+      // Act
+      const result = await sync(config, cluster);
 
-    // Assess: AWS would revoke it; moto says NotFound. The product revokes by rule id instead (next line).
-    await expect(withoutDescription).rejects.toMatchObject({ name: 'InvalidPermission.NotFound' });
-    const [rule] = await ingress(world.securityGroupId);
-    await securityGroupAdapter().revokeIngress(world.securityGroupId, [
-      {
-        ruleId: rule?.SecurityGroupRuleId as string,
-        groupId: world.securityGroupId,
-        protocol: 'tcp',
-        fromPort: 30080,
-        toPort: 30080,
-        source: { kind: 'group', groupId: source.GroupId as string },
-      },
-    ]);
-    expect(await ingress(world.securityGroupId)).toEqual([]);
-  });
+      // Assess
+      expect(result.source?.sources).toEqual(ips.map((ip) => `${ip}/32`));
+      expect(await ruleLines(world.securityGroupId)).toEqual(
+        ips
+          .flatMap((ip) => [
+            `tcp 30080-30081 ${ip}/32 ${OURS}health+traffic`,
+            `tcp 30443 ${ip}/32 ${OURS}health+traffic`,
+          ])
+          .sort(),
+      );
+    }),
+  );
 
-  it('moto deviation: DescribeSecurityGroupRules omits the description of a group-referencing rule; the shim restores it', async () => {
-    // Prepare
-    const { world } = await scene();
-    const { ec2 } = worldClients(motoEndpoint());
-    const source = await ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: 'src', Description: 'src', VpcId: world.vpcId }),
-    );
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: world.securityGroupId,
-        IpPermissions: [
-          {
-            IpProtocol: 'tcp',
-            FromPort: 30080,
-            ToPort: 30080,
-            UserIdGroupPairs: [{ GroupId: source.GroupId, Description: 'mine' }],
-          },
-        ],
-      }),
-    );
+  it(
+    'plans without writing in a dry run',
+    isolated(async () => {
+      // Prepare
+      const { world, config, cluster } = await scene();
 
-    // Act
-    const raw = await ingress(world.securityGroupId, true);
-    const shimmed = await securityGroupAdapter().describeIngressRules(world.securityGroupId);
+      // Act
+      const result = await sync(config, cluster, true);
 
-    // Assess
-    expect(raw.map((r) => r.Description)).toEqual([undefined]);
-    expect(shimmed.map((r) => r.description)).toEqual(['mine']);
-  });
+      // Assess
+      expect(result.plan).toHaveLength(2);
+      expect(result.applied).toEqual([]);
+      expect(await ingress(world.securityGroupId)).toEqual([]);
+    }),
+  );
+
+  it(
+    'refuses to guess between two untagged node groups, and picks the one tagged for the cluster',
+    isolated(async () => {
+      // Prepare: the node group starts untagged
+      const { world, config, cluster } = await scene(undefined, 3, false);
+      const { ec2 } = worldClients(motoEndpoint());
+      const extra = await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'extra', Description: 'extra', VpcId: world.vpcId }),
+      );
+      const nodes = (await desiredNodes(cluster)).map((node) => ({
+        ...node,
+        securityGroupIds: [...node.securityGroupIds, extra.GroupId as string],
+      }));
+      const deps = {
+        securityGroups: securityGroupAdapter(),
+        loadBalancers: new LoadBalancerAdapter(),
+        logger,
+      };
+
+      // Act
+      const refused = syncSecurityGroups({ config, cluster, nodes }, deps);
+      await expect(refused).rejects.toThrow(AmbiguousSecurityGroupError);
+      await ec2.send(
+        new CreateTagsCommand({
+          Resources: [world.securityGroupId],
+          Tags: [{ Key: 'kubernetes.io/cluster/it', Value: 'owned' }],
+        }),
+      );
+      const chosen = await syncSecurityGroups({ config, cluster, nodes }, deps);
+
+      // Assess
+      expect(chosen.groupIds).toEqual([world.securityGroupId]);
+      expect(await ingress(extra.GroupId as string)).toEqual([]);
+    }),
+  );
+
+  it(
+    'moto deviation: a group-referencing rule revoked by permissions needs its description in moto, not on AWS',
+    isolated(async () => {
+      // Prepare
+      const { world } = await scene();
+      const { ec2 } = worldClients(motoEndpoint());
+      const source = await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'src', Description: 'src', VpcId: world.vpcId }),
+      );
+      const permission = { IpProtocol: 'tcp', FromPort: 30080, ToPort: 30080 };
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: world.securityGroupId,
+          IpPermissions: [
+            { ...permission, UserIdGroupPairs: [{ GroupId: source.GroupId, Description: 'described' }] },
+          ],
+        }),
+      );
+
+      // Act
+      const withoutDescription = ec2.send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: world.securityGroupId,
+          IpPermissions: [{ ...permission, UserIdGroupPairs: [{ GroupId: source.GroupId }] }],
+        }),
+      );
+
+      // Assess: AWS would revoke it; moto says NotFound. The product revokes by rule id instead (next line).
+      await expect(withoutDescription).rejects.toMatchObject({ name: 'InvalidPermission.NotFound' });
+      const [rule] = await ingress(world.securityGroupId);
+      await securityGroupAdapter().revokeIngress(world.securityGroupId, [
+        {
+          ruleId: rule?.SecurityGroupRuleId as string,
+          groupId: world.securityGroupId,
+          protocol: 'tcp',
+          fromPort: 30080,
+          toPort: 30080,
+          source: { kind: 'group', groupId: source.GroupId as string },
+        },
+      ]);
+      expect(await ingress(world.securityGroupId)).toEqual([]);
+    }),
+  );
+
+  it(
+    'moto deviation: DescribeSecurityGroupRules omits the description of a group-referencing rule; the shim restores it',
+    isolated(async () => {
+      // Prepare
+      const { world } = await scene();
+      const { ec2 } = worldClients(motoEndpoint());
+      const source = await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'src', Description: 'src', VpcId: world.vpcId }),
+      );
+      await ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: world.securityGroupId,
+          IpPermissions: [
+            {
+              IpProtocol: 'tcp',
+              FromPort: 30080,
+              ToPort: 30080,
+              UserIdGroupPairs: [{ GroupId: source.GroupId, Description: 'mine' }],
+            },
+          ],
+        }),
+      );
+
+      // Act
+      const raw = await ingress(world.securityGroupId, true);
+      const shimmed = await securityGroupAdapter().describeIngressRules(world.securityGroupId);
+
+      // Assess
+      expect(raw.map((r) => r.Description)).toEqual([undefined]);
+      expect(shimmed.map((r) => r.description)).toEqual(['mine']);
+    }),
+  );
 });

@@ -1,15 +1,19 @@
-/** Jest globalTeardown of the integration project: stops what jest-global-setup.ts started. */
-import { HARNESS_GLOBAL_KEY, type MotoHarness } from './jest-global-setup';
+/**
+ * Jest globalTeardown of the integration project: stops, by PID, any moto server a test file left running
+ * (its worker died before afterAll), then removes the PID directory jest-global-setup.ts created.
+ */
+import { stopRecordedMotoServers } from './moto-server';
+import { MOTO_PID_DIR_ENV } from './moto-test-env';
 
-/** Stops the lifecycle shim, then moto. */
+/** Stops stray moto servers and removes the PID directory. */
 export default async function globalTeardown(): Promise<void> {
-  const store = globalThis as Record<string, unknown>;
-  const harness = store[HARNESS_GLOBAL_KEY] as MotoHarness | undefined;
-  if (harness === undefined) return;
-  delete store[HARNESS_GLOBAL_KEY];
-  try {
-    await harness.shim.stop();
-  } finally {
-    await harness.moto.stop();
+  const directory = process.env[MOTO_PID_DIR_ENV];
+  if (directory === undefined || directory === '') return;
+  delete process.env[MOTO_PID_DIR_ENV];
+  const stray = await stopRecordedMotoServers(directory);
+  if (stray.length > 0) {
+    process.stderr.write(
+      `[moto] stopped ${stray.length} moto server(s) left running: PID ${stray.join(', ')}\n`,
+    );
   }
 }

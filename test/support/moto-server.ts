@@ -1,5 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** A running moto server owned by the caller. */
 export interface MotoServer {
@@ -9,6 +12,8 @@ export interface MotoServer {
   readonly version: string;
   /** The command line that started the server. */
   readonly command: readonly string[];
+  /** Process id of the server, which also leads its own process group. */
+  readonly pid: number;
   /** Kills the server and resolves once the process has exited. */
   stop(): Promise<void>;
   /** Clears all of moto's state (`POST /moto-api/reset`). */
@@ -21,6 +26,11 @@ export interface StartMotoServerOptions {
   readonly command?: string;
   /** How long to wait for moto to answer. @default 20000 */
   readonly startTimeoutMs?: number;
+  /**
+   * A directory where the server's PID is recorded (a file named after it) while it runs, so that
+   * {@link stopRecordedMotoServers} can still stop it if its owner dies without calling `stop()`.
+   */
+  readonly pidDirectory?: string;
 }
 
 /** Raised when moto cannot be started or does not answer in time. */
@@ -76,6 +86,10 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
 
   // Own process group so stop() also reaches a wrapper script's children (pyenv shims, venv launchers).
   const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
   let stderr = '';
   const keep = (chunk: Buffer): void => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP_CHARS);
@@ -83,13 +97,26 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
   // moto logs every request; both pipes must be drained or the server blocks once they fill up.
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  const pidFile =
+    options.pidDirectory === undefined || child.pid === undefined
+      ? undefined
+      : join(options.pidDirectory, String(child.pid));
+  const record: PidRecord = { command: [executable, ...args], port };
+  const recorded =
+    pidFile === undefined ? Promise.resolve() : writeFile(pidFile, `${JSON.stringify(record)}\n`);
+  // The PID file goes once the process is gone (after it was written, even if moto exits at once).
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
+  }).then(async () => {
+    await recorded.catch(() => undefined);
+    if (pidFile !== undefined) await rm(pidFile, { force: true });
   });
-  let spawnError: Error | undefined;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
+  try {
+    await recorded;
+  } catch (error) {
+    await killAndWait(child, exited);
+    throw error;
+  }
 
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const deadline = Date.now() + timeoutMs;
@@ -116,11 +143,14 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
     await sleep(POLL_INTERVAL_MS);
   }
 
+  const pid = child.pid;
+  if (pid === undefined) throw failure('has no process id');
   const version = await motoVersion(command);
   return {
     endpoint,
     version,
     command: [executable, ...args],
+    pid,
     stop: () => killAndWait(child, exited),
     reset: async () => {
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
@@ -128,6 +158,64 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
       if (!response.ok) throw new Error(`moto reset failed with HTTP ${response.status}`);
     },
   };
+}
+
+/** What a PID file of {@link StartMotoServerOptions.pidDirectory} holds. */
+interface PidRecord {
+  readonly command: readonly string[];
+  readonly port: number;
+}
+
+/**
+ * Stops, by PID, every moto server still recorded in `pidDirectory` (their owners died without stopping
+ * them), then removes the directory. On Linux a PID is only signalled if `/proc` shows it still runs moto on
+ * the recorded port, so a recycled PID is never hit.
+ * @returns the PIDs that were stopped.
+ * @example
+ * const stray = await stopRecordedMotoServers(dir); // in a jest globalTeardown
+ */
+export async function stopRecordedMotoServers(pidDirectory: string): Promise<number[]> {
+  const stopped: number[] = [];
+  let names: string[] = [];
+  try {
+    names = await readdir(pidDirectory);
+  } catch {
+    return stopped;
+  }
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isSafeInteger(pid) || pid <= 1) continue;
+    const record = JSON.parse(await readFile(join(pidDirectory, name), 'utf8')) as PidRecord;
+    if (!(await stillMoto(pid, record))) continue;
+    signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (isRunning(pid) && Date.now() < deadline) await sleep(POLL_INTERVAL_MS);
+    if (isRunning(pid)) signalGroup(pid, 'SIGKILL');
+    stopped.push(pid);
+  }
+  await rm(pidDirectory, { recursive: true, force: true });
+  return stopped;
+}
+
+async function stillMoto(pid: number, record: PidRecord): Promise<boolean> {
+  if (!isRunning(pid)) return false;
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    const portAt = args.indexOf('-p') + 1;
+    return portAt > 0 && args[portAt] === String(record.port);
+  } catch {
+    return false;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function answers(url: string): Promise<boolean> {

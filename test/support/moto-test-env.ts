@@ -1,5 +1,20 @@
-/** Helpers for integration tests that run against the moto started by jest-global-setup.ts. */
-import { type LifecycleActionRecord, RECORDED_ACTIONS_PATH } from './lifecycle-shim';
+/**
+ * The integration tests' moto harness. {@link useMoto} (called for every integration test file by
+ * test/integration/setup-moto.ts) gives the file its own moto and lifecycle shim and resets them before each
+ * test; {@link isolated} runs a test or hook body inside that test's fence; {@link motoEndpoint} and the
+ * helpers below reach the file's servers.
+ * See README.md beside this file for why the isolation is per file and per test, and what it costs.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import {
+  type LifecycleActionRecord,
+  type LifecycleShim,
+  RECORDED_ACTIONS_PATH,
+  startLifecycleShim,
+} from './lifecycle-shim';
+import { type MotoServer, startMotoServer } from './moto-server';
 import {
   CLOCK_PATH,
   type ClockReading,
@@ -10,35 +25,148 @@ import {
   type TargetModelStatus,
 } from './target-model';
 
-/** Raised when a test needs moto but the integration globalSetup did not run. */
+/**
+ * Timeout of one moto-backed test: test/integration/setup-moto.ts makes it the integration project's default
+ * (`jest.setTimeout`). Tests that take 1-4 s alone took several times that on a busy 2-core CI machine,
+ * where jest's default of 5 s failed tests that were merely slow; a real hang still fails, only later.
+ */
+export const MOTO_TEST_TIMEOUT_MS = 120_000;
+
+/**
+ * Timeout of the hooks that start and stop moto, reset it, or build a world in it: as generous as a test,
+ * for the same reason. Pass it to every beforeAll/beforeEach/afterEach/afterAll that talks to moto.
+ */
+export const MOTO_HOOK_TIMEOUT_MS = 120_000;
+
+/** Environment variable naming the directory where jest-global-setup.ts has moto servers record their PIDs. */
+export const MOTO_PID_DIR_ENV = 'NLB_SYNC_MOTO_PID_DIR';
+
+/** Region of the SDK clients; moto-world.ts builds its worlds in the same one. */
+const REGION = 'us-east-1';
+/** How long moto may take to answer after its start (importing moto is slow on a loaded machine). */
+const MOTO_START_TIMEOUT_MS = 60_000;
+/** How long the next test waits for the calls a finished test still has on the wire before resetting moto. */
+const DRAIN_TIMEOUT_MS = 30_000;
+const DRAIN_POLL_MS = 10;
+/** Published by node:http for every client request, synchronously, in the async context of its caller. */
+const HTTP_REQUEST_START = 'http.client.request.start';
+
+/** Raised when a test needs moto but no {@link useMoto} started one for its file. */
 export class MotoEnvironmentError extends Error {
   /** Creates the error naming the missing variable. */
   constructor(variable: string) {
     super(
       `${variable} is not set: run integration tests through \`npx jest --selectProjects integration\`, ` +
-        'whose globalSetup starts moto',
+        'whose setup file (test/integration/setup-moto.ts) starts a moto for each test file',
     );
     this.name = 'MotoEnvironmentError';
   }
 }
 
-function required(variable: string): string {
-  const value = process.env[variable];
-  if (value === undefined || value === '') throw new MotoEnvironmentError(variable);
-  return value;
+/**
+ * Raised in place of a call that a test makes after it has finished, typically because it timed out and its
+ * promise chain kept running. The call never reaches moto, so it cannot change the next test's state.
+ */
+export class StaleTestCallError extends Error {
+  /** Creates the error naming the finished test and what it tried to do. */
+  constructor(testName: string, what: string) {
+    super(
+      `refused ${what}: the test "${testName}" has already finished (it timed out or left work running), ` +
+        'and only the running test may reach moto',
+    );
+    this.name = 'StaleTestCallError';
+  }
+}
+
+/** One test's share of the file's moto: open while the test (with its beforeEach/afterEach hooks) runs. */
+interface TestSlot {
+  readonly testName: string;
+  open: boolean;
+  /** HTTP requests the test has sent that have not completed. */
+  readonly inFlight: Set<ClientRequest>;
+}
+
+/** The servers {@link useMoto} started for this file. */
+interface FileHarness {
+  readonly moto: MotoServer;
+  readonly shim: LifecycleShim;
+}
+
+// jest gives each test file its own module registry, so this state is per file.
+const slots = new AsyncLocalStorage<TestSlot>();
+let currentSlot: TestSlot | undefined;
+
+/**
+ * Gives the calling test file its own moto server and lifecycle shim, and isolates its tests from one
+ * another. test/integration/setup-moto.ts calls it for every integration test file (jest's
+ * setupFilesAfterEnv), so test files do not; its hooks run before the file's own.
+ *
+ * - beforeAll starts moto and the shim on 127.0.0.1 and points the SDK at them through the environment
+ *   (`AWS_ENDPOINT_URL` = the shim, `MOTO_ENDPOINT` = moto, region and test credentials), before any test
+ *   creates a client; the product's adapters pick that up as they would in Lambda.
+ * - beforeEach closes the previous test's fence, waits for its requests still on the wire, resets moto
+ *   (and the shim's state), then opens a fence for the next test. Tests and hooks that wrap their body in
+ *   {@link isolated} have whatever they leave running refused once they are over.
+ * - afterAll stops the shim and moto (by PID) and removes the endpoints from the environment.
+ * @example
+ * // test/integration/setup-moto.ts
+ * useMoto();
+ */
+export function useMoto(): void {
+  let harness: Promise<FileHarness> | undefined;
+  beforeAll(async () => {
+    harness = startFileHarness();
+    await harness;
+  }, MOTO_HOOK_TIMEOUT_MS);
+  beforeEach(async () => {
+    await closeCurrentSlot();
+    await resetMoto();
+    currentSlot = {
+      testName: expect.getState().currentTestName ?? '(unnamed test)',
+      open: true,
+      inFlight: new Set(),
+    };
+  }, MOTO_HOOK_TIMEOUT_MS);
+  afterAll(async () => {
+    await closeCurrentSlot();
+    // If beforeAll timed out, its start may still be under way: wait for it, so nothing is left running.
+    const started = await harness?.catch(() => undefined);
+    if (started !== undefined) await stopFileHarness(started);
+  }, MOTO_HOOK_TIMEOUT_MS);
+}
+
+/**
+ * Wraps a test or beforeEach/afterEach body so that everything it starts (SDK calls, helper fetches) is
+ * tagged as the current test's. Once the test has finished, whatever of it is still running is refused
+ * with {@link StaleTestCallError} before it reaches moto.
+ * @example
+ * it('registers the nodes', isolated(async () => { await reconcile(scheduledEvent()); }));
+ */
+export function isolated(body: () => unknown): () => Promise<void> {
+  return async () => {
+    const slot = currentSlot;
+    if (slot === undefined) {
+      throw new Error(
+        'isolated() wraps a test or a beforeEach/afterEach hook of a file that calls useMoto()',
+      );
+    }
+    await slots.run(slot, body);
+  };
 }
 
 /** Endpoint to give SDK clients: the lifecycle shim, which passes everything else through to moto. */
 export function motoEndpoint(): string {
+  refuseIfStale('motoEndpoint()');
   return required('AWS_ENDPOINT_URL');
 }
 
 /** moto's own endpoint, bypassing the lifecycle shim. */
 export function rawMotoEndpoint(): string {
+  refuseIfStale('rawMotoEndpoint()');
   return required('MOTO_ENDPOINT');
 }
 
-/** Clears moto's state and the shim's recorded lifecycle calls (the reset goes through the shim). */
+/** Clears moto's state and the shim's (the reset goes through the shim); the harness does it before each test. */
 export async function resetMoto(): Promise<void> {
   const response = await fetch(`${motoEndpoint()}/moto-api/reset`, { method: 'POST' });
   await response.arrayBuffer();
@@ -50,6 +178,97 @@ export async function recordedLifecycleActions(): Promise<LifecycleActionRecord[
   const response = await fetch(`${motoEndpoint()}${RECORDED_ACTIONS_PATH}`);
   if (!response.ok) throw new Error(`reading recorded lifecycle actions failed with HTTP ${response.status}`);
   return (await response.json()) as LifecycleActionRecord[];
+}
+
+async function startFileHarness(): Promise<FileHarness> {
+  process.env.AWS_REGION = REGION;
+  process.env.AWS_ACCESS_KEY_ID = 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  // A developer's profile, session token or instance metadata must never leak into (or out of) the tests.
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+
+  const pidDirectory = process.env[MOTO_PID_DIR_ENV];
+  const moto = await startMotoServer({
+    startTimeoutMs: MOTO_START_TIMEOUT_MS,
+    ...(pidDirectory !== undefined && pidDirectory !== '' && { pidDirectory }),
+  });
+  let shim: LifecycleShim;
+  try {
+    shim = await startLifecycleShim(moto.endpoint);
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  }
+  process.env.MOTO_ENDPOINT = moto.endpoint;
+  process.env.AWS_ENDPOINT_URL = shim.endpoint;
+  subscribe(HTTP_REQUEST_START, fenceRequest);
+  return { moto, shim };
+}
+
+async function stopFileHarness({ moto, shim }: FileHarness): Promise<void> {
+  unsubscribe(HTTP_REQUEST_START, fenceRequest);
+  if (process.env.AWS_ENDPOINT_URL === shim.endpoint) delete process.env.AWS_ENDPOINT_URL;
+  if (process.env.MOTO_ENDPOINT === moto.endpoint) delete process.env.MOTO_ENDPOINT;
+  try {
+    await shim.stop();
+  } finally {
+    await moto.stop();
+  }
+}
+
+/**
+ * Sees every node:http client request of this process as it is created, in its caller's async context: the
+ * SDK clients' (the product's own included) and none of the shim's (it runs outside any test's context).
+ * A request of a finished test is destroyed before a byte is sent; one of the running test is tracked until
+ * it completes, so the next test can wait for it before resetting moto.
+ */
+function fenceRequest(message: unknown): void {
+  const slot = slots.getStore();
+  if (slot === undefined) return;
+  const { request } = message as { request: ClientRequest };
+  if (!slot.open) {
+    request.destroy(
+      new StaleTestCallError(slot.testName, `${request.method} ${request.host}${request.path}`),
+    );
+    return;
+  }
+  slot.inFlight.add(request);
+  request.once('close', () => slot.inFlight.delete(request));
+}
+
+/** Closes the current test's fence and waits (bounded) for its requests still on the wire to complete. */
+async function closeCurrentSlot(): Promise<void> {
+  const slot = currentSlot;
+  currentSlot = undefined;
+  if (slot === undefined) return;
+  slot.open = false;
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  while (slot.inFlight.size > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
+  if (slot.inFlight.size === 0) return;
+  // moto may still act on these after the reset; say so, since a later failure could come from them.
+  process.stderr.write(
+    `[moto] ${slot.inFlight.size} request(s) of the finished test "${slot.testName}" still open after ` +
+      `${DRAIN_TIMEOUT_MS} ms; destroying them\n`,
+  );
+  for (const request of slot.inFlight)
+    request.destroy(new StaleTestCallError(slot.testName, 'an open request'));
+}
+
+function refuseIfStale(what: string): void {
+  const slot = slots.getStore();
+  if (slot !== undefined && !slot.open) throw new StaleTestCallError(slot.testName, what);
+}
+
+function required(variable: string): string {
+  const value = process.env[variable];
+  if (value === undefined || value === '') throw new MotoEnvironmentError(variable);
+  return value;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Options of {@link enableTargetModel}. */

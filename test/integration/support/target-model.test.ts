@@ -11,6 +11,7 @@ import {
 import {
   advanceClock,
   enableTargetModel,
+  isolated,
   motoEndpoint,
   rawMotoEndpoint,
   readClock,
@@ -119,14 +120,10 @@ async function health(
 }
 
 describe('Module: target-state model in the lifecycle shim', () => {
-  beforeEach(async () => {
-    await resetMoto();
-  });
-
   describe('Function: RegisterTargets', () => {
     it(
       'keeps a new target initial until the configured time has passed, then healthy',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-initial');
         await enableTargetModel({ healthyAfterSeconds: 30 });
@@ -149,13 +146,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
           `${B}:${NODE_PORT} initial Elb.InitialHealthChecking`,
         ]);
         expect(after).toEqual([`${A}:${NODE_PORT} healthy`, `${B}:${NODE_PORT} healthy`]);
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       "derives the time to healthy from the group's interval x healthy threshold when none is configured",
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-derived', { intervalSeconds: 10, healthyThreshold: 3 });
         await enableTargetModel();
@@ -170,13 +167,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
         // Assess
         expect(before).toEqual([`${A}:${NODE_PORT} initial Elb.InitialHealthChecking`]);
         expect(after).toEqual([`${A}:${NODE_PORT} healthy`]);
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       'answers in the awsQuery shape moto uses, with a description for each reason, to any client',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-shape');
         await enableTargetModel({ healthyAfterSeconds: 30 });
@@ -200,13 +197,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
           },
         ]);
         expect(answer.$metadata.requestId).toEqual(expect.any(String));
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       'keeps both ports of one id, which moto collapses into one, and deregisters only the port named',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-two-ports');
         await enableTargetModel({ healthyAfterSeconds: 0 });
@@ -228,13 +225,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
           `${A}:${NODE_PORT} healthy`,
           `${A}:30081 draining Target.DeregistrationInProgress`,
         ]);
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       'leaves targets registered before the model was on as moto reports them',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-before');
         await register(arn, { id: A });
@@ -248,7 +245,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
           `${A}:${NODE_PORT} healthy`,
           `${B}:${NODE_PORT} initial Elb.RegistrationInProgress`,
         ]);
-      },
+      }),
       TIMEOUT_MS,
     );
   });
@@ -256,7 +253,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
   describe('Function: DeregisterTargets', () => {
     it(
       "reports a deregistered target draining for the group's deregistration delay, then forgets it",
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-drain');
         await enableTargetModel({ healthyAfterSeconds: 0 });
@@ -280,13 +277,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
         ]);
         expect(almost).toEqual(atOnce);
         expect(after).toEqual([`${B}:${NODE_PORT} healthy`]);
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       "drains for moto's default 300 s when the group sets no delay, also a target registered before the model",
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-drain-default');
         await register(arn, { id: A });
@@ -302,13 +299,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
         // Assess
         expect(almost).toEqual([`${A}:${NODE_PORT} draining Target.DeregistrationInProgress`]);
         expect(after).toEqual([]);
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       'makes a draining target initial again when it is registered again, then healthy',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-reregister');
         await enableTargetModel({ healthyAfterSeconds: 30 });
@@ -329,7 +326,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
         expect(atOnce).toEqual([`${A}:${NODE_PORT} initial Elb.RegistrationInProgress`]);
         expect(after).toEqual([`${A}:${NODE_PORT} healthy`]);
         expect(muchLater).toEqual(after);
-      },
+      }),
       TIMEOUT_MS,
     );
   });
@@ -337,7 +334,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
   describe('Function: setTargetHealth', () => {
     it(
       'makes a target unhealthy until it is set healthy again',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-unhealthy');
         await enableTargetModel({ healthyAfterSeconds: 0 });
@@ -356,13 +353,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
           `${B}:${NODE_PORT} healthy`,
         ]);
         expect(recovered).toEqual([`${A}:${NODE_PORT} healthy`, `${B}:${NODE_PORT} healthy`]);
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       'refuses a target the model does not know as registered',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-unknown');
         await enableTargetModel();
@@ -372,7 +369,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
 
         // Assess
         await expect(call).rejects.toThrow(/HTTP 404.*not registered/);
-      },
+      }),
       TIMEOUT_MS,
     );
   });
@@ -380,7 +377,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
   describe('Function: DescribeTargetHealth with Targets', () => {
     it(
       'answers exactly the named targets, a target not registered as unused',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-named');
         await enableTargetModel({ healthyAfterSeconds: 30 });
@@ -399,7 +396,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
           `${A}:${NODE_PORT} initial Elb.RegistrationInProgress`,
           `${A}:30099 unused Target.NotRegistered`,
         ]);
-      },
+      }),
       TIMEOUT_MS,
     );
   });
@@ -407,7 +404,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
   describe('Function: control endpoints', () => {
     it(
       "keeps the model's clock equal to an injected epoch clock",
-      async () => {
+      isolated(async () => {
         // Prepare
         const start = Date.parse('2025-06-01T12:00:00Z');
         await enableTargetModel({ healthyAfterSeconds: 30, nowMs: start });
@@ -424,13 +421,13 @@ describe('Module: target-state model in the lifecycle shim', () => {
         expect(clock).toEqual({ nowMs: start + 30_000, nowSeconds: start / 1000 + 30 });
         expect(after).toEqual([`${A}:${NODE_PORT} healthy`]);
         await expect(backwards).rejects.toThrow(/HTTP 400/);
-      },
+      }),
       TIMEOUT_MS,
     );
 
     it(
       'lists what the model tracks, records no lifecycle call, and is off and empty after a reset',
-      async () => {
+      isolated(async () => {
         // Prepare
         const arn = await targetGroup('tm-status');
         await enableTargetModel({ healthyAfterSeconds: 30 });
@@ -458,7 +455,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
         });
         expect(afterReset).toEqual({ enabled: false, healthyAfterSeconds: null, nowMs: 0, targets: [] });
         expect(await recordedLifecycleActions()).toEqual([]);
-      },
+      }),
       TIMEOUT_MS,
     );
   });
@@ -466,7 +463,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
   describe('Function: model off', () => {
     it(
       "leaves moto's behaviour unchanged: healthy at once, gone at once, unregistered as moto says",
-      async () => {
+      isolated(async () => {
         // Prepare: a reset switches the model off
         await enableTargetModel({ healthyAfterSeconds: 30 });
         await resetMoto();
@@ -485,7 +482,7 @@ describe('Module: target-state model in the lifecycle shim', () => {
         expect(deregistered).toEqual([`${B}:${NODE_PORT} healthy`]);
         expect(named).toEqual([`10.0.0.9:${NODE_PORT} unavailable Target.NotRegistered`]);
         expect(named).toEqual(direct);
-      },
+      }),
       TIMEOUT_MS,
     );
   });
