@@ -15,10 +15,9 @@ import {
 } from '@aws-sdk/client-route-53';
 import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
 import { lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';
-import { createLifecycleHandler } from '../lambdas/handlers/lifecycle-handler';
 import { createReconcileHandler } from '../lambdas/handlers/reconcile-handler';
 import { createContainer } from '../lambdas/runtime/container';
-import { lifecycleEvent, scheduledEvent } from '../test/support/events';
+import { lifecycleEvent, scheduledEvent, spotInterruptionEvent } from '../test/support/events';
 import { startLifecycleShim } from '../test/support/lifecycle-shim';
 import { startMotoServer } from '../test/support/moto-server';
 import {
@@ -29,6 +28,8 @@ import {
   type World,
   worldClients,
 } from '../test/support/moto-world';
+import { VirtualTime } from '../test/support/virtual-time';
+import { Story } from './demo-story';
 
 const REGION = 'us-east-1';
 
@@ -64,10 +65,17 @@ function demoConfig(world: World, hostedZoneId: string): SyncConfig {
 }
 
 /** Prints each group's targets and checks they are exactly the ASG's nodes; returns the mismatches. */
-async function showAndCheck(endpoint: string, world: World, step: string): Promise<string[]> {
-  const nodes = await asgInstances(endpoint, world.asgName);
+async function showAndCheck(
+  endpoint: string,
+  world: World,
+  step: string,
+  marked: ReadonlySet<string>,
+): Promise<string[]> {
+  const nodes = (await asgInstances(endpoint, world.asgName)).filter((n) => !marked.has(n.instanceId));
   const problems: string[] = [];
-  console.log(`\n== ${step}: ASG ${world.asgName} has ${nodes.length} node(s)`);
+  console.log(
+    `\n== ${step}: ASG ${world.asgName} has ${nodes.length} serving node(s)${marked.size > 0 ? ` (+ drain-marked: ${[...marked].join(', ')})` : ''}`,
+  );
   for (const node of nodes) console.log(`   ${node.instanceId} ${node.privateIp} ${node.lifecycleState}`);
   for (const tg of world.targetGroups) {
     const targets = await describeGroupTargets(endpoint, tg.arn);
@@ -75,12 +83,18 @@ async function showAndCheck(endpoint: string, world: World, step: string): Promi
     const want = nodes
       .map((n) => `${tg.targetType === 'ip' ? n.privateIp : n.instanceId}:${tg.nodePort}`)
       .sort();
-    const ok = JSON.stringify(got) === JSON.stringify(want);
+    // Targets still draining are on their way out: AWS lists them until the delay ends.
+    const serving = targets
+      .filter((t) => t.state !== 'draining')
+      .map((t) => `${t.id}:${t.port}`)
+      .sort();
+    const ok = JSON.stringify(serving) === JSON.stringify(want);
     console.log(
       `   ${tg.name} (${tg.targetType} -> NodePort ${tg.nodePort}): ${got.length} target(s) ${ok ? 'OK' : 'MISMATCH'}`,
     );
     for (const t of targets) console.log(`     ${t.id}:${t.port} ${t.state ?? ''}`);
-    if (!ok) problems.push(`${step}: ${tg.name} holds [${got.join(', ')}], expected [${want.join(', ')}]`);
+    if (!ok)
+      problems.push(`${step}: ${tg.name} serves [${serving.join(', ')}], expected [${want.join(', ')}]`);
   }
   return problems;
 }
@@ -108,11 +122,15 @@ async function checkRecords(
   zoneId: string,
   endpoint: string,
   world: World,
+  marked: ReadonlySet<string>,
 ): Promise<string[]> {
   const sets =
     (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ??
     [];
-  const ips = (await asgInstances(endpoint, world.asgName)).map((n) => n.privateIp).sort();
+  const ips = (await asgInstances(endpoint, world.asgName))
+    .filter((n) => !marked.has(n.instanceId))
+    .map((n) => n.privateIp)
+    .sort();
   const nodeA = sets.find((r) => r.Name === `nodes.${ZONE}.` && r.Type === 'A');
   const legacy = sets.find((r) => r.Name === `legacy.${ZONE}.` && r.Type === 'A');
   const problems: string[] = [];
@@ -224,13 +242,21 @@ async function main(): Promise<number> {
     const config = demoConfig(world, hostedZoneId);
     // Warnings and errors only by default; DEMO_LOG_LEVEL=INFO shows every change with its reason.
     const logLevel = process.env.DEMO_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN';
-    const container = createContainer({ logger: new Logger({ serviceName: 'nlb-nodeport-sync', logLevel }) });
-    const reconcile = createReconcileHandler(config, container);
-    const lifecycle = createLifecycleHandler(config, container);
+    // One virtual clock for the product, its queues and the shim's target states: minutes in milliseconds.
+    const time = new VirtualTime(shim.endpoint);
+    await time.start();
+    const container = createContainer({
+      logger: new Logger({ serviceName: 'nlb-nodeport-sync', logLevel }),
+      queues: time.queues,
+      clock: time.clock,
+    });
+    const story = new Story(time);
+    const reconcile = story.watch(createReconcileHandler(config, container));
     const problems: string[] = [];
+    const marked = new Set<string>();
 
     // Before the first pass the groups are empty by design: shown, not checked.
-    await showAndCheck(shim.endpoint, world, 'before the first pass');
+    await showAndCheck(shim.endpoint, world, 'before the first pass', marked);
     const first = await reconcile(scheduledEvent());
     const pass = first.passes[0];
     console.log(
@@ -240,35 +266,66 @@ async function main(): Promise<number> {
       console.log(`  ${step.name}: ${step.applied} change(s) applied`);
       for (const line of step.planned) console.log(`    ${line}`);
     }
-    problems.push(...(await showAndCheck(shim.endpoint, world, 'after the first pass (3 nodes)')));
+    await time.advance(180, reconcile, 5);
+    problems.push(...(await showAndCheck(shim.endpoint, world, 'after the first pass (3 nodes)', marked)));
     await showRules(shim.endpoint, world);
     await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
 
+    console.log('\n== scale-out 3 -> 5: each launch is held until its targets are healthy in every group');
     const out = await setDesiredCapacity(shim.endpoint, world.asgName, 5);
-    for (const id of out.appeared) await lifecycle(lifecycleEvent(world, id, 'launch'));
+    story.begin();
+    for (const id of out.appeared) await reconcile(lifecycleEvent(world, id, 'launch'));
+    await time.advance(200, reconcile);
+    story.print();
+    problems.push(...story.check('launch', out.appeared, 'healthy in every group'));
     problems.push(
       ...(await showAndCheck(
         shim.endpoint,
         world,
         `after scale-out to 5 (${out.appeared.length} launch events)`,
+        marked,
       )),
     );
     await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
 
+    const nodes = await asgInstances(shim.endpoint, world.asgName);
+    const interrupted = nodes[nodes.length - 1]?.instanceId ?? '';
+    console.log(`\n== spot interruption warning for ${interrupted}, then a scheduled pass 5 minutes later`);
+    story.begin();
+    await reconcile(spotInterruptionEvent(interrupted));
+    marked.add(interrupted);
+    await time.advance(300, reconcile, 5);
+    const later = await reconcile(scheduledEvent());
+    story.print();
+    const reRegistered = later.passes.flatMap((p) => p.changes).filter((c) => c.action === 'register');
+    console.log(
+      `   the scheduled pass registered ${reRegistered.length} target(s): the drain mark keeps ${interrupted} out`,
+    );
+    if (reRegistered.length > 0) problems.push(`the scheduled pass re-registered ${interrupted}`);
+    problems.push(...(await showAndCheck(shim.endpoint, world, 'after the spot warning', marked)));
+
+    console.log(
+      '\n== scale-in 5 -> 2: each terminate is held until its targets finished draining (delay 300 s)',
+    );
     const inn = await setDesiredCapacity(shim.endpoint, world.asgName, 2);
-    for (const id of inn.disappeared) await lifecycle(lifecycleEvent(world, id, 'terminate'));
+    story.begin();
+    for (const id of inn.disappeared) await reconcile(lifecycleEvent(world, id, 'terminate'));
+    await time.advance(400, reconcile);
+    story.print();
+    problems.push(...story.check('terminate', inn.disappeared, 'draining'));
     problems.push(
       ...(await showAndCheck(
         shim.endpoint,
         world,
         `after scale-in to 2 (${inn.disappeared.length} terminate events)`,
+        marked,
       )),
     );
     await showRules(shim.endpoint, world);
     await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
 
     // A port mapping leaves the config: only our now-stale rule and SRV record go; the rest stays.
     const withoutApp1 = parseSyncConfig(
@@ -288,12 +345,13 @@ async function main(): Promise<number> {
     }
     await showRules(shim.endpoint, world);
     await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world)));
+    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
     problems.push(...(await checkRulesWithout(shim.endpoint, world, 30001)));
 
     const completions = shim.recorded().filter((r) => r.action === 'CompleteLifecycleAction');
+    const heartbeats = shim.recorded().filter((r) => r.action === 'RecordLifecycleActionHeartbeat');
     console.log(
-      `\nlifecycle actions completed: ${completions.length} (${completions.map((c) => c.lifecycleActionResult).join(', ')})`,
+      `\nlifecycle actions completed: ${completions.length} (${completions.map((c) => c.lifecycleActionResult).join(', ')}), heartbeats: ${heartbeats.length}`,
     );
     const expected = out.appeared.length + inn.disappeared.length;
     if (completions.length !== expected)
@@ -303,7 +361,7 @@ async function main(): Promise<number> {
       return 1;
     }
     console.log(
-      '\nDEMO OK: every target group held exactly the ASG nodes after every step, the node A record listed exactly their IPs, and the hand-made rule and record were left alone',
+      '\nDEMO OK: every launch was answered only once healthy, every terminate only once drained, the spot-interrupted node stayed out, every target group held exactly the serving nodes after every step, the node A record listed exactly their IPs, and the hand-made rule and record were left alone',
     );
     return 0;
   } finally {

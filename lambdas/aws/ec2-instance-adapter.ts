@@ -137,7 +137,9 @@ function toNode(instance: Instance, origins: readonly NodeOrigin[]): Node | unde
     ...(instance.Tags !== undefined &&
       instance.Tags.length > 0 && {
         tags: Object.fromEntries(
-          instance.Tags.flatMap((tag) => (tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? ''] as const])),
+          instance.Tags.flatMap((tag) =>
+            tag.Key === undefined ? [] : [[tag.Key, tag.Value ?? ''] as const],
+          ),
         ),
       }),
   };

@@ -14,6 +14,7 @@ import { type EventTrigger, lifecycleActionOf, triggerForEvent } from '../events
 import { runEventPasses } from '../sync/event-passes';
 import { checkHold, type HoldCheckDeps, type HoldCheckOutcome } from '../sync/hold-check';
 import { handleLifecycleAction, type LifecycleOutcome } from '../sync/lifecycle-action';
+import { publishMetrics, setClusterDimension } from '../sync/publish-metrics';
 import type { PassReport } from '../sync/reconcile-pass';
 
 /** What one invocation did. Nothing is dropped without a line here, a log line and a metric. */
@@ -190,7 +191,7 @@ function reject(
 }
 
 function count(deps: HoldCheckDeps, cluster: string | undefined, metric: string): void {
-  deps.metrics.addDimension('cluster', cluster ?? 'none');
+  setClusterDimension(deps.metrics, cluster ?? 'none');
   deps.metrics.addMetric(metric, MetricUnit.Count, 1);
-  deps.metrics.publishStoredMetrics();
+  publishMetrics(deps.metrics);
 }

@@ -4,6 +4,7 @@ import { retryDelaySeconds } from '../domain/lifecycle-hold';
 import { METRICS } from '../domain/metric-names';
 import { carriesFacts, type EventTrigger } from '../events/event-triggers';
 import type { LifecycleDeps } from './lifecycle-action';
+import { publishMetrics } from './publish-metrics';
 import { type PassReport, reconcileCluster } from './reconcile-pass';
 
 /** How often an event with facts is tried before it is abandoned (logged with its body, counted, alarmed). */
@@ -74,7 +75,7 @@ export async function runEventPasses(
         deps.metrics.addMetric(METRICS.eventsAbandoned, MetricUnit.Count, 1);
       }
     } finally {
-      deps.metrics.publishStoredMetrics();
+      publishMetrics(deps.metrics);
     }
   }
   return { reports, failures };

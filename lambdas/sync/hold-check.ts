@@ -14,6 +14,7 @@ import type { LanePort } from '../domain/ports';
 import { retryDeduplicationId } from '../domain/product-messages';
 import type { LifecycleDeps } from './lifecycle-action';
 import { type AnswerOutcome, answerLifecycleAction } from './lifecycle-answer';
+import { publishMetrics, setClusterDimension } from './publish-metrics';
 import { resolvedMappings } from './reconcile-pass';
 
 /** A re-check needs the lane too: a hold whose targets are not in step asks for a pass there. */
@@ -27,6 +28,8 @@ export type HoldCheckOutcome =
   | { readonly status: 'answered'; readonly answer: AnswerOutcome }
   | {
       readonly status: 'waiting';
+      readonly instanceId: string;
+      readonly kind: LifecycleHold['kind'];
       readonly reason: string;
       readonly delaySeconds: number;
       readonly heartbeat: boolean;
@@ -56,14 +59,14 @@ export async function checkHold(
     const reason = `no configured cluster "${hold.cluster}" (removed since the action was held)`;
     deps.logger.warn('Skipped lifecycle hold check', { reason, instanceId: hold.action.instanceId });
     deps.metrics.addMetric(METRICS.eventsSkipped, MetricUnit.Count, 1);
-    deps.metrics.publishStoredMetrics();
+    publishMetrics(deps.metrics);
     return { status: 'skipped', reason };
   }
-  deps.metrics.addDimension('cluster', cluster.name);
+  setClusterDimension(deps.metrics, cluster.name);
   try {
     return await check(config, cluster, { ...hold, checks: hold.checks + 1 }, deps);
   } finally {
-    deps.metrics.publishStoredMetrics();
+    publishMetrics(deps.metrics);
   }
 }
 
@@ -110,7 +113,14 @@ async function check(
       waitingFor: decision.reason,
       nextCheckSeconds: delaySeconds,
     });
-    return { status: 'waiting', reason: decision.reason, delaySeconds, heartbeat: beat };
+    return {
+      status: 'waiting',
+      instanceId: hold.action.instanceId,
+      kind: hold.kind,
+      reason: decision.reason,
+      delaySeconds,
+      heartbeat: beat,
+    };
   } catch (error) {
     const failed: LifecycleHold = { ...hold, failures: hold.failures + 1 };
     deps.metrics.addMetric(METRICS.lifecycleCheckFailures, MetricUnit.Count, 1);

@@ -13,6 +13,7 @@ import type { NodeHints } from '../domain/node';
 import type { AutoScalingPort, Clock, HoldQueuePort } from '../domain/ports';
 import { clusterForAutoScalingGroup } from './cluster-lookup';
 import { type AnswerOutcome, answerLifecycleAction } from './lifecycle-answer';
+import { publishMetrics, setClusterDimension } from './publish-metrics';
 import { type PassReport, type ReconcileDeps, reconcileCluster, resolvedMappings } from './reconcile-pass';
 
 export type { LifecycleAction } from '../domain/lifecycle-hold';
@@ -86,7 +87,7 @@ export async function handleLifecycleAction(
     return await holdOrAnswer(config, cluster, action, deps, options);
   } finally {
     // Metrics carry the cluster as a dimension: published per action, as the passes do.
-    deps.metrics.publishStoredMetrics();
+    publishMetrics(deps.metrics);
   }
 }
 
@@ -111,7 +112,7 @@ async function holdOrAnswer(
   deps: LifecycleDeps,
   options: { readonly hold?: LifecycleHold; readonly eventTime?: number },
 ): Promise<LifecycleOutcome> {
-  deps.metrics.addDimension('cluster', cluster.name);
+  setClusterDimension(deps.metrics, cluster.name);
   const settings = cluster.lifecycle;
   const kind = holdKindOf(action);
   const now = deps.clock.now();

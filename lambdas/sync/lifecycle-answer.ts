@@ -1,6 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { LifecycleAction, LifecycleHold } from '../domain/lifecycle-hold';
+import {
+  type HoldKind,
+  holdKindOf,
+  type LifecycleAction,
+  type LifecycleHold,
+} from '../domain/lifecycle-hold';
 import { METRICS } from '../domain/metric-names';
 import type { AutoScalingPort, LifecycleCallOutcome, LifecycleResult } from '../domain/ports';
 
@@ -13,6 +18,8 @@ export interface AnswerDeps {
 
 /** How an answer went: sent, or the action was no longer pending (answered before, or timed out). */
 export interface AnswerOutcome {
+  readonly instanceId: string;
+  readonly kind: HoldKind;
   readonly result: LifecycleResult;
   readonly reason: string;
   readonly outcome: LifecycleCallOutcome;
@@ -55,5 +62,5 @@ export async function answerLifecycleAction(
     deps.metrics.addMetric(METRICS.lifecycleHoldSeconds, MetricUnit.Seconds, heldSeconds);
     if (answer.timedOut) deps.metrics.addMetric(METRICS.lifecycleWaitTimeouts, MetricUnit.Count, 1);
   }
-  return { ...answer, outcome };
+  return { ...answer, outcome, instanceId: action.instanceId, kind: holdKindOf(action) };
 }

@@ -23,6 +23,7 @@ import {
   type TargetChange,
 } from '../domain/target-plan';
 import { type Discovery, type DiscoveryPorts, discoverNodes } from './discover-nodes';
+import { setClusterDimension } from './publish-metrics';
 
 /** Everything a pass talks to. */
 export interface ReconcileDeps extends DiscoveryPorts {
@@ -115,7 +116,7 @@ export async function reconcileCluster(
   deps: ReconcileDeps,
   options: PassOptions,
 ): Promise<PassReport> {
-  deps.metrics.addDimension('cluster', cluster.name);
+  setClusterDimension(deps.metrics, cluster.name);
   try {
     return await runPass(config, cluster, deps, options);
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { ClusterConfig, SyncConfig } from '../domain/config';
 import type { NodeHints } from '../domain/node';
+import { publishMetrics } from './publish-metrics';
 import { type PassReport, type ReconcileDeps, reconcileCluster } from './reconcile-pass';
 
 /** One or more clusters' passes failed; the others ran. */
@@ -38,7 +39,7 @@ export async function runPasses(
       });
       failures.push(`${cluster.name}: ${err.name}: ${err.message}`);
     } finally {
-      deps.metrics.publishStoredMetrics();
+      publishMetrics(deps.metrics);
     }
   }
   if (failures.length > 0) throw new PassFailedError(failures);

@@ -60,3 +60,18 @@ export function lifecycleEvent(
     },
   };
 }
+
+/** An `EC2 Spot Instance Interruption Warning` for an instance (two minutes ahead, action terminate). */
+export function spotInterruptionEvent(instanceId: string): Record<string, unknown> {
+  return {
+    version: '0',
+    id: `spot-${instanceId}`,
+    'detail-type': 'EC2 Spot Instance Interruption Warning',
+    source: 'aws.ec2',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [`arn:aws:ec2:${REGION}a:instance/${instanceId}`],
+    detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
+  };
+}
