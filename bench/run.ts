@@ -19,6 +19,7 @@ import {
   measureColdStart,
 } from './bundle';
 import { installCallCounter } from './call-counter';
+import { type LifecyclePathResult, measureLifecyclePaths } from './lifecycle';
 import { CALL_SLACK, PASS_OPERATIONS } from './minimum';
 
 /** Cluster sizes of the API-call scenarios. */
@@ -42,7 +43,11 @@ interface Machine {
   readonly moto: string;
 }
 
-async function measurePasses(): Promise<{ results: ScenarioResult[]; motoVersion: string }> {
+async function measurePasses(): Promise<{
+  results: ScenarioResult[];
+  lifecycle: LifecyclePathResult[];
+  motoVersion: string;
+}> {
   const moto = await startMotoServer();
   try {
     const shim = await startLifecycleShim(moto.endpoint);
@@ -63,7 +68,14 @@ async function measurePasses(): Promise<{ results: ScenarioResult[]; motoVersion
         steadyRuns: STEADY_RUNS,
         progress,
       });
-      return { results, motoVersion: moto.version };
+      progress('lifecycle paths (virtual clock, target model)');
+      const lifecycle = await measureLifecyclePaths(shim.endpoint, () => moto.reset(), counter);
+      for (const l of lifecycle) {
+        progress(
+          `  ${l.path}: ${l.invocations} invocations, longest ${l.longestInvocationMs.toFixed(0)} ms, answered after ${l.answeredAfterSeconds ?? '-'} s${l.problems.length > 0 ? ` FAILED: ${l.problems.join('; ')}` : ''}`,
+        );
+      }
+      return { results, lifecycle, motoVersion: moto.version };
     } finally {
       await shim.stop();
     }
@@ -99,6 +111,7 @@ async function measureBundles(): Promise<{ bundles: BundleResult[]; coldStarts: 
 function renderReport(
   machine: Machine,
   passes: readonly ScenarioResult[],
+  lifecycle: readonly LifecyclePathResult[],
   bundles: readonly BundleResult[],
   coldStarts: readonly ColdStartResult[],
 ): string {
@@ -133,6 +146,39 @@ function renderReport(
         String(r.attempts),
         r.medianMs.toFixed(0),
         r.problems.length === 0 ? 'ok' : `FAILED: ${r.problems.join('; ')}`,
+      ]),
+    );
+  }
+  lines.push('', '## Lifecycle paths, one node each (moto + target model, virtual clock)', '');
+  lines.push(
+    'Three groups (2 ip, 1 instance), AWS default health checks (150 s in `initial`) and deregistration delay (300 s); re-checks every 15 s. *Calls*: AWS calls of the whole path for the one node (the passes included); *messages*: re-checks and retries the product sent itself.',
+    '',
+  );
+  lines.push(
+    row([
+      'Path',
+      'Invocations',
+      'Longest invocation (ms)',
+      'AWS calls',
+      'Messages',
+      'Answered after (s)',
+      'Check',
+    ]),
+  );
+  lines.push(row(['---', '---:', '---:', '---', '---:', '---:', '---']));
+  for (const l of lifecycle) {
+    const calls = [...l.calls.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([op, n]) => `${op} ${n}`);
+    lines.push(
+      row([
+        l.path,
+        String(l.invocations),
+        l.longestInvocationMs.toFixed(0),
+        calls.join(', '),
+        String(l.messages),
+        l.answeredAfterSeconds === undefined ? '-' : String(l.answeredAfterSeconds),
+        l.problems.length === 0 ? 'ok' : `FAILED: ${l.problems.join('; ')}`,
       ]),
     );
   }
@@ -185,7 +231,7 @@ function progress(line: string): void {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const { results, motoVersion } = await measurePasses();
+  const { results, lifecycle, motoVersion } = await measurePasses();
   const { bundles, coldStarts } = await measureBundles();
   const machine: Machine = {
     date: new Date().toISOString().slice(0, 10),
@@ -194,14 +240,17 @@ async function main(): Promise<number> {
     cores: cpus().length,
     moto: motoVersion,
   };
-  const report = renderReport(machine, results, bundles, coldStarts);
+  const report = renderReport(machine, results, lifecycle, bundles, coldStarts);
   mkdirSync(join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(RESULTS_FILE, report);
   process.stdout.write(report);
   progress(
     `done in ${((Date.now() - started) / 1000).toFixed(0)} s; report written to bench/results/latest.md`,
   );
-  const failed = results.filter((r) => r.problems.length > 0);
+  const failed = [
+    ...results.filter((r) => r.problems.length > 0),
+    ...lifecycle.filter((l) => l.problems.length > 0).map((l) => ({ ...l, nodes: 1, scenario: l.path })),
+  ];
   if (failed.length > 0) {
     progress(`FAILED: ${failed.length} scenario(s) did not pass their check`);
     for (const r of failed) progress(`  ${r.nodes} nodes, ${r.scenario}: ${r.problems.join('; ')}`);
