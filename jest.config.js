@@ -6,6 +6,9 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {
+  // In the tree (ignored with node_modules), not in the temporary directory, which `npm test` points at a
+  // scratch directory it removes when it ends (scripts/test.sh).
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -4,7 +4,7 @@
  * Run: `npx tsx scripts/synth-check.ts [config.json]`; test/infra/bundling.test.ts calls runSynthCheck.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSyncApp } from '../infra/app';
@@ -94,7 +94,9 @@ export function runSynthCheck(configPath = 'examples/sync.config.json'): SynthCh
 }
 
 function main(): void {
-  const configPath = process.argv[2] ?? 'examples/sync.config.json';
+  const keep = process.argv.includes('--keep');
+  const configPath =
+    process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 'examples/sync.config.json';
   const result = runSynthCheck(configPath);
   console.log(
     `synth with bundling: ${result.synthMillis} ms (in-process, after module load) -> ${result.outdir}`,
@@ -108,6 +110,9 @@ function main(): void {
     console.log(`  files: ${readdirSync(bundle.assetDir).join(', ')}`);
   }
   if (result.bundles.some((bundle) => !bundle.exportsHandler)) process.exitCode = 1;
+  // `npm test` runs this: it leaves nothing behind unless asked (`--keep` to read the assets).
+  if (keep) console.log(`kept ${result.outdir}`);
+  else rmSync(result.outdir, { recursive: true, force: true });
 }
 
 if (require.main === module) main();

@@ -5,6 +5,12 @@ cd "$(dirname "$0")/.."
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 
+# Everything the run writes to the temporary directory (CDK's cdk.out* of every synthesized app, the synth
+# check, spawned processes) goes to one scratch directory, removed when the run ends: nothing left in /tmp.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/nlb-sync-test-XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
+
 stage 'dependencies'
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
