@@ -1,0 +1,335 @@
+import { z } from 'zod';
+import type { ClusterConfig } from '../domain/config';
+import { TARGET_STATES } from '../domain/target';
+import type { TargetChange } from '../domain/target-plan';
+import type { DrainOutcome } from '../sync/drain-node';
+import type { PassReport } from '../sync/reconcile-pass';
+import type { ConfigProblem } from './config-check';
+
+/**
+ * The CLI's `--json` output: one versioned JSON document per run, whatever the number of clusters
+ * (documented in docs/cli.md). `schemaVersion` changes only when a field is removed or changes meaning;
+ * added fields keep it. The tests validate every document the CLI prints against {@link cliDocumentSchema}.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** Printed where held lifecycle actions would be: they live on the wait queue, not in AWS's describe calls. */
+export const HELD_ACTIONS_NOTE = 'held actions: see the wait queue (SQS messages of the deployment)';
+
+const targetSchema = z.object({ id: z.string(), port: z.number().int() });
+
+export const targetChangeSchema = z.object({
+  action: z.enum(['register', 'deregister']),
+  mapping: z.string(),
+  targetGroupArn: z.string(),
+  target: targetSchema,
+  reason: z.string(),
+  /** register: the node it stands for. */
+  instanceId: z.string().optional(),
+  /** deregister: leaving / replaced / vanished. */
+  kind: z.string().optional(),
+});
+
+/** A security-group or DNS step of a pass, as the CLI reports it. */
+export const stepSchema = z.object({
+  name: z.string(),
+  /**
+   * `not-configured` / `disabled`: the step does nothing for this cluster (it is not "0 changes");
+   * `unknown`: the cluster's pass failed before the step ran.
+   */
+  status: z.enum(['not-configured', 'disabled', 'in-sync', 'changes-pending', 'applied', 'unknown']),
+  /** One line per change with its reason. */
+  changes: z.array(z.string()),
+  applied: z.number().int().min(0),
+});
+
+const nodeSchema = z.object({
+  instanceId: z.string(),
+  privateIp: z.string().optional(),
+  desired: z.boolean(),
+  reason: z.string(),
+});
+
+const clusterBase = {
+  cluster: z.string(),
+  /** false when the cluster's pass failed; `error` says why (one line with the fix). */
+  ok: z.boolean(),
+  error: z.string().optional(),
+};
+
+/** One cluster in a `plan` or `apply` document. */
+export const passClusterSchema = z.object({
+  ...clusterBase,
+  nodes: z.array(nodeSchema),
+  changes: z.array(targetChangeSchema),
+  /** Changes planned but held back this pass (e.g. an ASG is missing), with why. */
+  heldBack: z.array(targetChangeSchema.extend({ heldBecause: z.string() })),
+  steps: z.array(stepSchema),
+  /** Target changes + step changes. */
+  changeCount: z.number().int().min(0),
+  /** apply only. */
+  registered: z.number().int().min(0).optional(),
+  deregistered: z.number().int().min(0).optional(),
+  rejected: z
+    .array(
+      z.object({ targetGroupArn: z.string(), target: targetSchema, code: z.string(), message: z.string() }),
+    )
+    .optional(),
+});
+
+const actualTargetSchema = targetSchema.extend({
+  state: z.enum(TARGET_STATES),
+  reason: z.string().optional(),
+  /** managed: the product's; preserved: never touched; draining: on its way out. */
+  role: z.enum(['managed', 'preserved', 'draining']),
+});
+
+/** One target group in a `status` document: desired vs actual. */
+export const statusGroupSchema = z.object({
+  mapping: z.string(),
+  targetGroupArn: z.string(),
+  targetType: z.enum(['ip', 'instance']),
+  nodePort: z.number().int(),
+  inSync: z.boolean(),
+  desired: z.array(targetSchema.extend({ instanceId: z.string() })),
+  actual: z.array(actualTargetSchema),
+  pendingChanges: z.array(targetChangeSchema),
+});
+
+/** One cluster in a `status` document. */
+export const statusClusterSchema = z.object({
+  ...clusterBase,
+  nodes: z.array(nodeSchema),
+  groups: z.array(statusGroupSchema),
+  securityGroups: stepSchema.extend({
+    /** The configured groups, or `discovered` (from the nodes' interfaces). */
+    groupIds: z.union([z.array(z.string()), z.literal('discovered')]).optional(),
+  }),
+  dns: stepSchema.extend({
+    hostedZoneId: z.string().optional(),
+    /** The record names this cluster manages (from the config). */
+    names: z.array(z.string()),
+  }),
+  heldLifecycleActions: z.object({ visible: z.literal(false), note: z.string() }),
+});
+
+const base = { schemaVersion: z.literal(SCHEMA_VERSION), generatedAt: z.string(), ok: z.boolean() };
+
+export const planDocumentSchema = z.object({
+  ...base,
+  command: z.literal('plan'),
+  changesPending: z.boolean(),
+  clusters: z.array(passClusterSchema),
+});
+export const applyDocumentSchema = z.object({
+  ...base,
+  command: z.literal('apply'),
+  clusters: z.array(passClusterSchema),
+});
+export const statusDocumentSchema = z.object({
+  ...base,
+  command: z.literal('status'),
+  clusters: z.array(statusClusterSchema),
+});
+export const validateDocumentSchema = z.object({
+  ...base,
+  command: z.literal('validate'),
+  source: z.string(),
+  clusters: z.array(z.string()),
+  problems: z.array(z.object({ field: z.string(), message: z.string() })),
+});
+export const drainDocumentSchema = z.object({
+  ...base,
+  command: z.enum(['drain', 'undrain']),
+  instanceId: z.string(),
+  cluster: z.string(),
+  change: z.enum(['marked', 'unmarked', 'unchanged']),
+  previous: z.string().optional(),
+});
+
+/** Every document the CLI prints with `--json`. */
+export const cliDocumentSchema = z.discriminatedUnion('command', [
+  planDocumentSchema,
+  applyDocumentSchema,
+  statusDocumentSchema,
+  validateDocumentSchema,
+  drainDocumentSchema,
+]);
+
+export type PassCluster = z.infer<typeof passClusterSchema>;
+export type StatusCluster = z.infer<typeof statusClusterSchema>;
+export type StepView = z.infer<typeof stepSchema>;
+export type CliDocument = z.infer<typeof cliDocumentSchema>;
+
+function changeView(change: TargetChange): z.infer<typeof targetChangeSchema> {
+  return {
+    action: change.action,
+    mapping: change.mapping,
+    targetGroupArn: change.targetGroupArn,
+    target: { id: change.target.id, port: change.target.port },
+    reason: change.reason,
+    ...(change.action === 'register' ? { instanceId: change.instanceId } : { kind: change.kind }),
+  };
+}
+
+/** A step of the report, with "not configured" / "disabled" told apart from "in sync". */
+export function stepView(cluster: ClusterConfig, report: PassReport | undefined, name: string): StepView {
+  const configured =
+    name === 'security-groups'
+      ? cluster.securityGroups === undefined
+        ? 'not-configured'
+        : cluster.securityGroups.enabled
+          ? 'on'
+          : 'disabled'
+      : name === 'dns'
+        ? cluster.dns === undefined
+          ? 'not-configured'
+          : 'on'
+        : 'on';
+  const step = report?.steps.find((s) => s.name === name);
+  const changes = [...(step?.planned ?? [])];
+  const applied = step?.applied ?? 0;
+  if (configured !== 'on') return { name, status: configured, changes, applied };
+  if (report === undefined) return { name, status: 'unknown', changes, applied };
+  const status = changes.length === 0 ? 'in-sync' : !report.dryRun ? 'applied' : 'changes-pending';
+  return { name, status, changes, applied };
+}
+
+function stepNames(report: PassReport): string[] {
+  const names = report.steps.map((s) => s.name);
+  for (const name of ['security-groups', 'dns']) if (!names.includes(name)) names.push(name);
+  return names;
+}
+
+/** A `plan` or `apply` cluster entry from its pass report. */
+export function passCluster(cluster: ClusterConfig, report: PassReport): PassCluster {
+  const steps = stepNames(report).map((name) => stepView(cluster, report, name));
+  return {
+    cluster: report.cluster,
+    ok: true,
+    nodes: report.nodes.map((n) => ({ ...n })),
+    changes: report.changes.map(changeView),
+    heldBack: report.groups.flatMap((g) =>
+      (g.heldBack ?? []).map((h) => ({ ...changeView(h), heldBecause: h.heldBecause })),
+    ),
+    steps,
+    changeCount: report.changes.length + steps.reduce((n, s) => n + s.changes.length, 0),
+    ...(!report.dryRun && {
+      registered: report.registered,
+      deregistered: report.deregistered,
+      rejected: report.rejected.map((r) => ({
+        targetGroupArn: r.targetGroupArn,
+        target: { id: r.target.id, port: r.target.port },
+        code: r.code,
+        message: r.message,
+      })),
+    }),
+  };
+}
+
+/** A failed cluster entry of a `plan` or `apply` document. */
+export function failedPassCluster(cluster: string, error: string): PassCluster {
+  return { cluster, ok: false, error, nodes: [], changes: [], heldBack: [], steps: [], changeCount: 0 };
+}
+
+/** The DNS record names a cluster manages, from its config. */
+function managedNames(cluster: ClusterConfig): string[] {
+  const dns = cluster.dns;
+  if (dns === undefined) return [];
+  const names = [...dns.aliasNames];
+  if (dns.nodeRecordName !== undefined) names.push(dns.nodeRecordName);
+  if (dns.srvDomain !== undefined)
+    for (const m of cluster.portMappings) names.push(`_${m.name}._tcp.${dns.srvDomain}`);
+  return names;
+}
+
+/** A `status` cluster entry from a dry-run pass report (desired from the plan, actual from AWS). */
+export function statusCluster(cluster: ClusterConfig, report: PassReport): StatusCluster {
+  const byKey = (a: { id: string; port: number }, b: { id: string; port: number }) =>
+    a.id === b.id ? a.port - b.port : a.id < b.id ? -1 : 1;
+  return {
+    cluster: report.cluster,
+    ok: true,
+    nodes: report.nodes.map((n) => ({ ...n })),
+    groups: report.groups.map((g) => ({
+      mapping: g.mapping.name,
+      targetGroupArn: g.mapping.targetGroupArn,
+      targetType: g.mapping.targetType,
+      nodePort: g.mapping.nodePort,
+      inSync: g.changes.length === 0,
+      desired: g.desired.map((d) => ({ id: d.id, port: d.port, instanceId: d.instanceId })).sort(byKey),
+      actual: [
+        ...g.observedOwned.map((t) => ({ t, role: 'managed' as const })),
+        ...g.preserved.map((t) => ({ t, role: 'preserved' as const })),
+        ...g.draining.map((t) => ({ t, role: 'draining' as const })),
+      ]
+        .map(({ t, role }) => ({
+          id: t.id,
+          port: t.port,
+          state: t.state,
+          ...(t.reason !== undefined && { reason: t.reason }),
+          role,
+        }))
+        .sort(byKey),
+      pendingChanges: g.changes.map(changeView),
+    })),
+    securityGroups: {
+      ...stepView(cluster, report, 'security-groups'),
+      ...(cluster.securityGroups !== undefined && {
+        groupIds: cluster.securityGroups.groupIds ?? ('discovered' as const),
+      }),
+    },
+    dns: {
+      ...stepView(cluster, report, 'dns'),
+      ...(cluster.dns !== undefined && { hostedZoneId: cluster.dns.hostedZoneId }),
+      names: managedNames(cluster),
+    },
+    heldLifecycleActions: { visible: false, note: HELD_ACTIONS_NOTE },
+  };
+}
+
+/** A failed cluster entry of a `status` document. */
+export function failedStatusCluster(cluster: ClusterConfig, error: string): StatusCluster {
+  return {
+    cluster: cluster.name,
+    ok: false,
+    error,
+    nodes: [],
+    groups: [],
+    securityGroups: stepView(cluster, undefined, 'security-groups'),
+    dns: { ...stepView(cluster, undefined, 'dns'), names: managedNames(cluster) },
+    heldLifecycleActions: { visible: false, note: HELD_ACTIONS_NOTE },
+  };
+}
+
+/** A `drain` / `undrain` document. */
+export function drainDocument(command: 'drain' | 'undrain', outcome: DrainOutcome, now: Date): CliDocument {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    generatedAt: now.toISOString(),
+    ok: true,
+    command,
+    instanceId: outcome.instanceId,
+    cluster: outcome.cluster,
+    change: outcome.change,
+    ...(outcome.previous !== undefined && { previous: outcome.previous }),
+  };
+}
+
+/** A `validate` document. */
+export function validateDocument(
+  source: string,
+  clusters: readonly string[],
+  problems: readonly ConfigProblem[],
+  now: Date,
+): CliDocument {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    generatedAt: now.toISOString(),
+    ok: problems.length === 0,
+    command: 'validate',
+    source,
+    clusters: [...clusters],
+    problems: [...problems],
+  };
+}
