@@ -8,6 +8,7 @@
  */
 import type { LaunchGate, LifecycleConfig } from './config';
 import type { DrainMark } from './drain-mark';
+import { LEAVING_EC2_STATES } from './node';
 import type { LifecycleActionRef, LifecycleResult } from './ports';
 import type { ObservedTarget, TargetState } from './target';
 
@@ -83,7 +84,6 @@ export type HoldDecision =
   /** The targets are not where a pass puts them (a failed or lost pass): run the cluster's pass again. */
   | { readonly kind: 'pass'; readonly reason: string };
 
-const LEAVING_EC2_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
 /** States in which a target no longer takes new flows from the NLB. */
 const NOT_SERVING: ReadonlySet<TargetState> = new Set(['draining', 'unused']);
 

@@ -51,7 +51,13 @@ export type NodeVerdict =
 
 const DESIRED_ASG_STATES = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Proceed']);
 const LEAVING_ASG_STATE = /^(Terminating|Terminated|Detaching|Detached|EnteringStandby|Standby|Warmed)/;
-const LEAVING_EC2_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
+/** EC2 states of an instance on its way out: never a target. */
+export const LEAVING_EC2_STATES: ReadonlySet<string> = new Set([
+  'stopping',
+  'stopped',
+  'shutting-down',
+  'terminated',
+]);
 
 /**
  * Decides whether a node should be a target.

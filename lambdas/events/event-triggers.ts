@@ -1,7 +1,7 @@
 import type { ClusterConfig, SyncConfig } from '../domain/config';
 import type { DrainReason } from '../domain/drain-mark';
 import type { LifecycleAction } from '../domain/lifecycle-hold';
-import type { NodeHints } from '../domain/node';
+import { LEAVING_EC2_STATES, type NodeHints } from '../domain/node';
 import { clusterForAutoScalingGroup } from '../sync/cluster-lookup';
 import type { LifecycleActionEvent, ReconcileEvent } from './event-schemas';
 
@@ -16,8 +16,6 @@ export type EventTrigger =
       readonly trigger: string;
     }
   | { readonly kind: 'skip'; readonly reason: string };
-
-const LEAVING_EC2_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
 
 /**
  * Maps a validated event to the passes it triggers. Level-triggered: every event leads to a full
