@@ -7,6 +7,12 @@
  */
 import { runCli } from '../lambdas/cli/program';
 
+// `status | head`: the reader went away; stop quietly, as other command-line tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
