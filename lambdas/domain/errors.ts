@@ -34,3 +34,23 @@ export class EnvironmentError extends Error {
     this.name = 'EnvironmentError';
   }
 }
+
+/**
+ * A pass's reads took so long that its writes could not finish before the function's timeout; the pass
+ * stopped before its first target write (nothing of the plan was applied) and the next pass retries.
+ */
+export class PassDeadlineError extends Error {
+  /** How long the pass had run when it stopped (ms). */
+  public readonly elapsedMs: number;
+  /** The deadline it passed (ms after the pass's start). */
+  public readonly deadlineMs: number;
+  public constructor(cluster: string, elapsedMs: number, deadlineMs: number) {
+    super(
+      `Reconcile pass for cluster "${cluster}" reached its write deadline: reads took ${(elapsedMs / 1000).toFixed(1)} s, ` +
+        `writes must start within ${deadlineMs / 1000} s; nothing was written`,
+    );
+    this.name = 'PassDeadlineError';
+    this.elapsedMs = elapsedMs;
+    this.deadlineMs = deadlineMs;
+  }
+}

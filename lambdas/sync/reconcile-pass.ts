@@ -8,7 +8,7 @@ import {
   safetyOf,
 } from '../domain/config';
 import { type DrainReason, drainMarkTagKey, formatDrainMark } from '../domain/drain-mark';
-import { GuardRefusalError } from '../domain/errors';
+import { GuardRefusalError, PassDeadlineError } from '../domain/errors';
 import { METRICS } from '../domain/metric-names';
 import type { Node, NodeHints } from '../domain/node';
 import type { RejectedTarget, TargetGroupPort } from '../domain/ports';
@@ -24,6 +24,18 @@ import {
 } from '../domain/target-plan';
 import { type Discovery, type DiscoveryPorts, discoverNodes } from './discover-nodes';
 import { setClusterDimension } from './publish-metrics';
+
+/**
+ * The latest moment, after a pass's start, at which it may begin writing targets (ms).
+ *
+ * The function times out after 60 s (infra/constants.ts FUNCTION_DEFAULTS). A pass whose reads took
+ * longer than 45 s stops with a PassDeadlineError before its first target write, rather than being killed
+ * in the middle of its writes: the remaining 15 s are one whole call budget (lambdas/aws/clients.ts
+ * CALL_BUDGET_MS), so the first write started just in time still ends, retries included.
+ * Measured on the system clock, not on `options.now`, which is the business time of marks and may be a
+ * virtual clock (the demo) or a fixed instant (tests).
+ */
+export const PASS_DEADLINE_MS = 45_000;
 
 /** Everything a pass talks to. */
 export interface ReconcileDeps extends DiscoveryPorts {
@@ -107,7 +119,8 @@ export function resolvedMappings(cluster: ClusterConfig): ResolvedPortMapping[] 
 /**
  * One reconcile pass for one cluster: discover -> desire -> observe -> plan -> guard -> apply -> report.
  * Registrations go before deregistrations so a group is never empty for a moment during a swap.
- * @throws GuardRefusalError when a guard refuses the plan (nothing is written), MissingResourceError
+ * @throws GuardRefusalError when a guard refuses the plan (nothing is written), PassDeadlineError when
+ *   the reads ran past {@link PASS_DEADLINE_MS} (nothing is written), MissingResourceError
  *   when a configured ASG or target group does not exist, and any AWS error the SDK could not retry.
  */
 export async function reconcileCluster(
@@ -172,6 +185,15 @@ async function runPass(
     for (const refusal of refusals) log.error('Safety guard refused the plan', { refusal });
     deps.metrics.addMetric(METRICS.guardRefusals, MetricUnit.Count, refusals.length);
     throw new GuardRefusalError(cluster.name, refusals);
+  }
+  const elapsedMs = Date.now() - started;
+  if (!dryRun && elapsedMs > PASS_DEADLINE_MS) {
+    log.error('Pass deadline reached before the writes; nothing written, the next pass retries', {
+      elapsedMs,
+      deadlineMs: PASS_DEADLINE_MS,
+      planned: changes.length,
+    });
+    throw new PassDeadlineError(cluster.name, elapsedMs, PASS_DEADLINE_MS);
   }
   for (const change of changes) {
     log.info(dryRun ? 'Planned target change' : 'Target change', {

@@ -3,16 +3,20 @@ import type { ElasticLoadBalancingV2ClientConfig } from '@aws-sdk/client-elastic
 import { AutoScalingAdapter } from '../../../lambdas/aws/auto-scaling-adapter';
 import {
   autoScalingClient,
+  CALL_BUDGET_MIDDLEWARE,
+  CALL_BUDGET_MS,
   createAutoScalingClient,
   createEc2Client,
   createElbv2Client,
   createRoute53Client,
+  createSqsClient,
   ec2Client,
   elbv2Client,
   route53Client,
   SDK_CLIENT_CONFIG,
 } from '../../../lambdas/aws/clients';
 import { Ec2InstanceAdapter } from '../../../lambdas/aws/ec2-instance-adapter';
+import { RATE_LIMIT_MIDDLEWARE } from '../../../lambdas/aws/rate-limit';
 import { TargetGroupAdapter } from '../../../lambdas/aws/target-group-adapter';
 
 /*
@@ -127,6 +131,33 @@ describe('Module: clients', () => {
 
       // Assess
       expect(regions).toEqual(Array.from({ length: 4 }, () => 'ap-southeast-2'));
+    });
+
+    it('bound every call of every client, and rate-limit only the ELBv2 and Route 53 clients', () => {
+      // Prepare
+      const clients = {
+        autoScaling: createAutoScalingClient(),
+        ec2: createEc2Client(),
+        elbv2: createElbv2Client(),
+        route53: createRoute53Client(),
+        sqs: createSqsClient(),
+      };
+
+      // Act
+      const middleware = Object.entries(clients).map(([name, client]) => {
+        const names = client.middlewareStack.identify().map((entry) => entry.split(' ')[0]);
+        return [name, names.includes(CALL_BUDGET_MIDDLEWARE), names.includes(RATE_LIMIT_MIDDLEWARE)];
+      });
+
+      // Assess
+      expect(CALL_BUDGET_MS).toBe(15_000);
+      expect(middleware).toEqual([
+        ['autoScaling', true, false],
+        ['ec2', true, false],
+        ['elbv2', true, true],
+        ['route53', true, true],
+        ['sqs', true, false],
+      ]);
     });
 
     it('let overrides win over the shared settings', async () => {
