@@ -15,10 +15,10 @@ module.exports = {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      // Every test file gets its own moto + lifecycle shim, reset before each test, and a 120 s timeout for
-      // each test and hook (a loaded CI machine is slow): see setup-moto.ts, and test/support/README.md for
-      // why. Files share no state, so they may run in parallel workers; globalSetup/globalTeardown only keep
-      // a list of moto PIDs, to stop by PID any server a dead worker left behind.
+      // Every test file gets its own lifecycle shim in front of its worker's moto, a reset and a fence before
+      // each test, and a 120 s timeout for each test and hook (a loaded CI machine is slow): see
+      // setup-moto.ts, and test/support/README.md for why. globalSetup/globalTeardown keep the motos' PIDs
+      // and stop them by PID at the end.
       setupFilesAfterEnv: ['<rootDir>/test/integration/setup-moto.ts'],
       globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',

@@ -27,9 +27,9 @@ npx biome check .
 stage 'unit tests'
 npx jest --ci --selectProjects unit
 
-# Each integration test file starts its own moto and lifecycle shim (test/integration/setup-moto.ts), so files
-# share nothing and two run at a time: on a 2-core machine that took the project from ~90 s to ~55 s, alone and
-# under load alike (test/support/README.md has the measurements).
+# Each jest worker runs its own moto and each integration test file its own lifecycle shim, with a reset and a
+# fence before every test (test/integration/setup-moto.ts), so files may run two at a time: no faster on
+# 2 cores, about twice as fast on more (test/support/README.md has the measurements).
 stage "integration tests (moto: ${MOTO_CMD})"
 npx jest --ci --selectProjects integration --maxWorkers=2
 

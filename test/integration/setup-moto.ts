@@ -10,5 +10,6 @@ import { MOTO_TEST_TIMEOUT_MS, useMoto } from '../support/moto-test-env';
 // project in jest.config.js (it only reads the global one, which would also apply to the unit tests).
 jest.setTimeout(MOTO_TEST_TIMEOUT_MS);
 
-// Each file gets its own moto and lifecycle shim, and a reset plus a fresh fence before each test.
+// Each file gets its own lifecycle shim in front of its worker's moto, and a reset plus a fresh fence before
+// each test.
 useMoto();

@@ -1,9 +1,8 @@
 /**
- * Jest globalSetup of the integration project. It starts no server: every test file starts its own moto and
- * lifecycle shim through `useMoto()` (moto-test-env.ts), so files share no state and may run in parallel
- * workers. It only creates the directory where those servers record their PIDs (its path goes to the
- * workers through the environment), so that jest-global-teardown.ts can stop, by PID, any server whose
- * worker died before its afterAll.
+ * Jest globalSetup of the integration project. It starts no server: each jest worker starts its own moto
+ * and each test file its own lifecycle shim, through `useMoto()` (moto-test-env.ts), so files may run in
+ * parallel workers. It only creates the directory where those motos record their PIDs and output (its path
+ * goes to the workers through the environment), so that jest-global-teardown.ts can stop them by PID.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,6 @@ export default async function globalSetup(): Promise<void> {
   process.env[MOTO_PID_DIR_ENV] = await mkdtemp(join(tmpdir(), 'nlb-nodeport-sync-moto-pids-'));
   const command = process.env.MOTO_CMD ?? 'moto_server';
   process.stderr.write(
-    `\n[moto] one \`${command}\` per test file, on 127.0.0.1, each behind a lifecycle shim\n`,
+    `\n[moto] one \`${command}\` per jest worker, one lifecycle shim per test file, on 127.0.0.1\n`,
   );
 }

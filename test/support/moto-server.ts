@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -31,6 +31,12 @@ export interface StartMotoServerOptions {
    * {@link stopRecordedMotoServers} can still stop it if its owner dies without calling `stop()`.
    */
   readonly pidDirectory?: string;
+  /**
+   * A file that receives moto's output (appended) instead of pipes read by this process. The server then
+   * holds nothing of this process: it may outlive it (a jest worker), so stop it by PID. Without it, moto's
+   * output is read through pipes and the server must be stopped before this process exits.
+   */
+  readonly outputFile?: string;
 }
 
 /** Raised when moto cannot be started or does not answer in time. */
@@ -85,18 +91,30 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
   const args = [...baseArgs, '-H', HOST, '-p', String(port)];
 
   // Own process group so stop() also reaches a wrapper script's children (pyenv shims, venv launchers).
-  const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const { outputFile } = options;
+  const outputFd = outputFile === undefined ? undefined : openSync(outputFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(executable, args, {
+      stdio: ['ignore', outputFd ?? 'pipe', outputFd ?? 'pipe'],
+      detached: true,
+    });
+  } finally {
+    if (outputFd !== undefined) closeSync(outputFd);
+  }
   let spawnError: Error | undefined;
   child.once('error', (error) => {
     spawnError = error;
   });
-  let stderr = '';
+  let piped = '';
   const keep = (chunk: Buffer): void => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP_CHARS);
+    piped = (piped + chunk.toString('utf8')).slice(-STDERR_KEEP_CHARS);
   };
   // moto logs every request; both pipes must be drained or the server blocks once they fill up.
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  // With its output in a file, nothing ties the server to this process's event loop.
+  if (outputFile !== undefined) child.unref();
   const pidFile =
     options.pidDirectory === undefined || child.pid === undefined
       ? undefined
@@ -121,30 +139,31 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const deadline = Date.now() + timeoutMs;
   const commandLine = [executable, ...args].join(' ');
-  const failure = (what: string): MotoStartError => {
-    const output = stderr.trim() === '' ? '' : `; moto's output:\n${stderr.trim()}`;
+  const failure = async (what: string): Promise<MotoStartError> => {
+    const text = (outputFile === undefined ? piped : await tail(outputFile)).trim();
+    const output = text === '' ? '' : `; moto's output:\n${text}`;
     return new MotoStartError(`moto (${commandLine}) ${what}${output}`);
   };
   for (;;) {
     if (spawnError !== undefined) {
-      throw failure(
+      throw await failure(
         `could not be started: ${spawnError.message}. Install moto with \`pip install "moto[server]"\` ` +
           'or set MOTO_CMD (see scripts/ensure-moto.sh)',
       );
     }
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw failure(`exited with ${child.exitCode ?? child.signalCode} before answering`);
+      throw await failure(`exited with ${child.exitCode ?? child.signalCode} before answering`);
     }
-    if (await answers(`${endpoint}/moto-api/`)) break;
+    if (await motoAnswers(endpoint)) break;
     if (Date.now() > deadline) {
       await killAndWait(child, exited);
-      throw failure(`did not answer on ${endpoint}/moto-api/ within ${timeoutMs} ms`);
+      throw await failure(`did not answer on ${endpoint}/moto-api/ within ${timeoutMs} ms`);
     }
     await sleep(POLL_INTERVAL_MS);
   }
 
   const pid = child.pid;
-  if (pid === undefined) throw failure('has no process id');
+  if (pid === undefined) throw await failure('has no process id');
   const version = await motoVersion(command);
   return {
     endpoint,
@@ -167,12 +186,11 @@ interface PidRecord {
 }
 
 /**
- * Stops, by PID, every moto server still recorded in `pidDirectory` (their owners died without stopping
- * them), then removes the directory. On Linux a PID is only signalled if `/proc` shows it still runs moto on
- * the recorded port, so a recycled PID is never hit.
+ * Stops, by PID, every moto server still recorded in `pidDirectory` (its owner died, or left it running on
+ * purpose), then removes the directory and everything in it.
  * @returns the PIDs that were stopped.
  * @example
- * const stray = await stopRecordedMotoServers(dir); // in a jest globalTeardown
+ * const stopped = await stopRecordedMotoServers(dir); // in a jest globalTeardown
  */
 export async function stopRecordedMotoServers(pidDirectory: string): Promise<number[]> {
   const stopped: number[] = [];
@@ -186,24 +204,34 @@ export async function stopRecordedMotoServers(pidDirectory: string): Promise<num
     const pid = Number(name);
     if (!Number.isSafeInteger(pid) || pid <= 1) continue;
     const record = JSON.parse(await readFile(join(pidDirectory, name), 'utf8')) as PidRecord;
-    if (!(await stillMoto(pid, record))) continue;
-    signalGroup(pid, 'SIGTERM');
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (isRunning(pid) && Date.now() < deadline) await sleep(POLL_INTERVAL_MS);
-    if (isRunning(pid)) signalGroup(pid, 'SIGKILL');
-    stopped.push(pid);
+    if (await stopMotoServerByPid(pid, record.port)) stopped.push(pid);
   }
   await rm(pidDirectory, { recursive: true, force: true });
   return stopped;
 }
 
-async function stillMoto(pid: number, record: PidRecord): Promise<boolean> {
+/**
+ * Stops the moto server with this PID, started on `port` by {@link startMotoServer}, and its process group:
+ * SIGTERM, then SIGKILL after a grace period. On Linux the PID is only signalled if `/proc` shows it still
+ * runs moto on that port, so a recycled PID is never hit.
+ * @returns whether there was such a server to stop.
+ */
+export async function stopMotoServerByPid(pid: number, port: number): Promise<boolean> {
+  if (!(await stillMoto(pid, port))) return false;
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (isRunning(pid) && Date.now() < deadline) await sleep(POLL_INTERVAL_MS);
+  if (isRunning(pid)) signalGroup(pid, 'SIGKILL');
+  return true;
+}
+
+async function stillMoto(pid: number, port: number): Promise<boolean> {
   if (!isRunning(pid)) return false;
   if (!existsSync('/proc/self/cmdline')) return true;
   try {
     const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     const portAt = args.indexOf('-p') + 1;
-    return portAt > 0 && args[portAt] === String(record.port);
+    return portAt > 0 && args[portAt] === String(port);
   } catch {
     return false;
   }
@@ -218,9 +246,10 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a moto server answers `GET /moto-api/` at `endpoint` within two seconds. */
+export async function motoAnswers(endpoint: string): Promise<boolean> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
     await response.arrayBuffer();
     return response.ok;
   } catch {
@@ -260,4 +289,13 @@ async function motoVersion(command: readonly string[]): Promise<string> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The last characters of a file, or nothing if it cannot be read. */
+async function tail(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).slice(-STDERR_KEEP_CHARS);
+  } catch {
+    return '';
+  }
 }

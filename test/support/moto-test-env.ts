@@ -1,20 +1,22 @@
 /**
  * The integration tests' moto harness. {@link useMoto} (called for every integration test file by
- * test/integration/setup-moto.ts) gives the file its own moto and lifecycle shim and resets them before each
- * test; {@link isolated} runs a test or hook body inside that test's fence; {@link motoEndpoint} and the
- * helpers below reach the file's servers.
- * See README.md beside this file for why the isolation is per file and per test, and what it costs.
+ * test/integration/setup-moto.ts) gives the file its own lifecycle shim, in front of its jest worker's moto,
+ * and resets both before each test; {@link isolated} runs a test or hook body inside that test's fence;
+ * {@link motoEndpoint} and the helpers below reach the file's servers.
+ * See README.md beside this file for how tests and files are isolated, and what it costs.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
+import { join } from 'node:path';
 import {
   type LifecycleActionRecord,
   type LifecycleShim,
   RECORDED_ACTIONS_PATH,
   startLifecycleShim,
 } from './lifecycle-shim';
-import { type MotoServer, startMotoServer } from './moto-server';
+import { motoAnswers, startMotoServer, stopMotoServerByPid } from './moto-server';
 import {
   CLOCK_PATH,
   type ClockReading,
@@ -27,7 +29,7 @@ import {
 
 /**
  * Timeout of one moto-backed test: test/integration/setup-moto.ts makes it the integration project's default
- * (`jest.setTimeout`). Tests that take 1-4 s alone took several times that on a busy 2-core CI machine,
+ * (`jest.setTimeout`). Tests that take up to ~5 s alone took several times that on a busy 2-core CI machine,
  * where jest's default of 5 s failed tests that were merely slow; a real hang still fails, only later.
  */
 export const MOTO_TEST_TIMEOUT_MS = 120_000;
@@ -38,7 +40,7 @@ export const MOTO_TEST_TIMEOUT_MS = 120_000;
  */
 export const MOTO_HOOK_TIMEOUT_MS = 120_000;
 
-/** Environment variable naming the directory where jest-global-setup.ts has moto servers record their PIDs. */
+/** Environment variable naming the directory jest-global-setup.ts made for the motos' PIDs and output. */
 export const MOTO_PID_DIR_ENV = 'NLB_SYNC_MOTO_PID_DIR';
 
 /** Region of the SDK clients; moto-world.ts builds its worlds in the same one. */
@@ -48,6 +50,8 @@ const MOTO_START_TIMEOUT_MS = 60_000;
 /** How long the next test waits for the calls a finished test still has on the wire before resetting moto. */
 const DRAIN_TIMEOUT_MS = 30_000;
 const DRAIN_POLL_MS = 10;
+/** How often a file asks its worker's moto to answer (2 s each) before replacing it. */
+const WORKER_MOTO_CHECKS = 3;
 /** Published by node:http for every client request, synchronously, in the async context of its caller. */
 const HTTP_REQUEST_START = 'http.client.request.start';
 
@@ -57,7 +61,7 @@ export class MotoEnvironmentError extends Error {
   constructor(variable: string) {
     super(
       `${variable} is not set: run integration tests through \`npx jest --selectProjects integration\`, ` +
-        'whose setup file (test/integration/setup-moto.ts) starts a moto for each test file',
+        'whose setup file (test/integration/setup-moto.ts) gives each test file a moto behind a lifecycle shim',
     );
     this.name = 'MotoEnvironmentError';
   }
@@ -78,7 +82,7 @@ export class StaleTestCallError extends Error {
   }
 }
 
-/** One test's share of the file's moto: open while the test (with its beforeEach/afterEach hooks) runs. */
+/** One test's fence: open while the test (with its beforeEach/afterEach hooks) runs. */
 interface TestSlot {
   readonly testName: string;
   open: boolean;
@@ -86,10 +90,23 @@ interface TestSlot {
   readonly inFlight: Set<ClientRequest>;
 }
 
-/** The servers {@link useMoto} started for this file. */
+/** The moto a test file uses; `stop` is set when the file started it for itself and must stop it. */
+interface FileMoto {
+  readonly endpoint: string;
+  readonly stop?: () => Promise<void>;
+}
+
+/** The servers {@link useMoto} started or found for this file. */
 interface FileHarness {
-  readonly moto: MotoServer;
+  readonly moto: FileMoto;
   readonly shim: LifecycleShim;
+}
+
+/** What `<PID directory>/worker-<JEST_WORKER_ID>.json` says about the moto of a jest worker. */
+interface WorkerMotoRecord {
+  readonly pid: number;
+  readonly port: number;
+  readonly endpoint: string;
 }
 
 // jest gives each test file its own module registry, so this state is per file.
@@ -97,17 +114,20 @@ const slots = new AsyncLocalStorage<TestSlot>();
 let currentSlot: TestSlot | undefined;
 
 /**
- * Gives the calling test file its own moto server and lifecycle shim, and isolates its tests from one
- * another. test/integration/setup-moto.ts calls it for every integration test file (jest's
- * setupFilesAfterEnv), so test files do not; its hooks run before the file's own.
+ * Gives the calling test file its own lifecycle shim in front of a moto, and isolates its tests from one
+ * another and from other files. test/integration/setup-moto.ts calls it for every integration test file
+ * (jest's setupFilesAfterEnv), so test files do not; its hooks run before the file's own.
  *
- * - beforeAll starts moto and the shim on 127.0.0.1 and points the SDK at them through the environment
+ * - beforeAll starts the shim, in front of this jest worker's moto (started by the worker's first file, see
+ *   motoForThisFile below), both on 127.0.0.1, and points the SDK at them through the environment
  *   (`AWS_ENDPOINT_URL` = the shim, `MOTO_ENDPOINT` = moto, region and test credentials), before any test
  *   creates a client; the product's adapters pick that up as they would in Lambda.
  * - beforeEach closes the previous test's fence, waits for its requests still on the wire, resets moto
  *   (and the shim's state), then opens a fence for the next test. Tests and hooks that wrap their body in
  *   {@link isolated} have whatever they leave running refused once they are over.
- * - afterAll stops the shim and moto (by PID) and removes the endpoints from the environment.
+ * - afterAll waits for the last test's open requests, stops the shim (so nothing of this file reaches moto
+ *   any more) and removes the endpoints from the environment. The worker's moto is stopped by PID in
+ *   jest-global-teardown.ts.
  * @example
  * // test/integration/setup-moto.ts
  * useMoto();
@@ -189,16 +209,12 @@ async function startFileHarness(): Promise<FileHarness> {
   delete process.env.AWS_SESSION_TOKEN;
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
-  const pidDirectory = process.env[MOTO_PID_DIR_ENV];
-  const moto = await startMotoServer({
-    startTimeoutMs: MOTO_START_TIMEOUT_MS,
-    ...(pidDirectory !== undefined && pidDirectory !== '' && { pidDirectory }),
-  });
+  const moto = await motoForThisFile();
   let shim: LifecycleShim;
   try {
     shim = await startLifecycleShim(moto.endpoint);
   } catch (error) {
-    await moto.stop();
+    await moto.stop?.();
     throw error;
   }
   process.env.MOTO_ENDPOINT = moto.endpoint;
@@ -214,7 +230,52 @@ async function stopFileHarness({ moto, shim }: FileHarness): Promise<void> {
   try {
     await shim.stop();
   } finally {
-    await moto.stop();
+    await moto.stop?.();
+  }
+}
+
+/**
+ * The moto of this jest worker: started by the first file the worker runs, reused by the files it runs after
+ * that (one at a time), and stopped by PID in jest-global-teardown.ts. A moto process costs ~5 s of CPU
+ * before its first world is built (starting, then importing EC2, Auto Scaling and ELBv2), which one per file
+ * spent again and again; what isolates files is their own shim and the reset and fence before each test.
+ * A worker moto that does not answer is replaced. Without the PID directory (no globalSetup), the file
+ * starts a moto of its own and stops it in afterAll.
+ */
+async function motoForThisFile(): Promise<FileMoto> {
+  const pidDirectory = process.env[MOTO_PID_DIR_ENV];
+  if (pidDirectory === undefined || pidDirectory === '') {
+    const own = await startMotoServer({ startTimeoutMs: MOTO_START_TIMEOUT_MS });
+    return { endpoint: own.endpoint, stop: () => own.stop() };
+  }
+  const worker = process.env.JEST_WORKER_ID ?? '1';
+  const recordFile = join(pidDirectory, `worker-${worker}.json`);
+  const previous = await readWorkerRecord(recordFile);
+  if (previous !== undefined) {
+    for (let attempt = 0; attempt < WORKER_MOTO_CHECKS; attempt += 1) {
+      if (await motoAnswers(previous.endpoint)) return { endpoint: previous.endpoint };
+    }
+    await stopMotoServerByPid(previous.pid, previous.port);
+  }
+  const moto = await startMotoServer({
+    startTimeoutMs: MOTO_START_TIMEOUT_MS,
+    pidDirectory,
+    outputFile: join(pidDirectory, `worker-${worker}.log`),
+  });
+  const record: WorkerMotoRecord = {
+    pid: moto.pid,
+    port: Number(new URL(moto.endpoint).port),
+    endpoint: moto.endpoint,
+  };
+  await writeFile(recordFile, `${JSON.stringify(record)}\n`);
+  return { endpoint: moto.endpoint };
+}
+
+async function readWorkerRecord(file: string): Promise<WorkerMotoRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as WorkerMotoRecord;
+  } catch {
+    return undefined;
   }
 }
 

@@ -29,7 +29,7 @@ const clientConfig = () => ({
 describe('Module: moto harness', () => {
   describe('Function: motoEndpoint', () => {
     it(
-      "names this file's own lifecycle shim and moto, both on 127.0.0.1",
+      "names this file's lifecycle shim and the moto behind it, both on 127.0.0.1",
       isolated(async () => {
         // Act
         const shim = new URL(motoEndpoint());
