@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { canonicalCidr, ipv4CoverageShare, isCanonicalCidr, parseIpv4, parseIpv4Cidr } from './ip-addresses';
+import { scheduleExpressionProblem } from './schedule-expression';
 
 /**
  * The sync configuration: which clusters exist, where their nodes come from, which target groups
@@ -10,14 +12,62 @@ const ARN_TG =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
 const ARN_LB =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/(net|app)\/[A-Za-z0-9-]+\/[0-9a-f]+$/;
-const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const CIDR_V4 = new RegExp(`^(${OCTET}\\.){3}${OCTET}\\/(\\d|[12]\\d|3[0-2])$`);
+/** An EC2 instance id: `i-` and 8 (older) to 17 hex digits. No wildcards. */
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+/** A DNS name: labels of letters, digits, `-` and `_`, an optional final dot. */
+const DNS_NAME =
+  /^(?=.{1,254}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?$/;
+/** A preserved CIDR may cover at most a /8: anything wider would silently freeze most of a VPC, or all of it. */
+const PRESERVED_MIN_PREFIX = 8;
+/**
+ * EventBridge rule names and the lane's queue policy use only the first 20 characters of ownerId
+ * (infra/naming.ts `ruleNamePrefix`), so a longer id could collide with another deployment's.
+ */
+export const OWNER_ID_MAX_LENGTH = 20;
+/** Default share of the IPv4 space client CIDRs may cover without allowAnywhere: 1/16, a /4. */
+export const DEFAULT_MAX_CLIENT_SHARE = 1 / 16;
 
-/** A preserved target: an instance id or IP (never touched), or an IPv4 CIDR (no IP inside it is touched). */
+/** Why a CIDR is not canonical (host bits set), or undefined. The text must parse as a CIDR. */
+function nonCanonicalProblem(text: string): string | undefined {
+  const cidr = parseIpv4Cidr(text);
+  if (cidr === undefined || isCanonicalCidr(cidr)) return undefined;
+  return `${text} is not canonical: its address has host bits set (the range is ${canonicalCidr(cidr)})`;
+}
+
+/** An IPv4 CIDR written canonically (`10.0.0.0/8`, never `10.0.0.1/8`). */
+const cidrSchema = z
+  .string()
+  .refine((text) => parseIpv4Cidr(text) !== undefined, 'must be an IPv4 CIDR')
+  .superRefine((text, ctx) => {
+    const problem = nonCanonicalProblem(text);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * A preserved target: an exact instance id or IPv4 address (never touched), or an IPv4 CIDR up to a /8
+ * (no IP inside it is touched). Wildcards are refused: they would silently mean nothing.
+ */
 const preservedTargetSchema = z
   .string()
   .min(1)
-  .refine((entry) => !entry.includes('/') || CIDR_V4.test(entry), 'is not an IPv4 CIDR');
+  .superRefine((entry, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if (entry.includes('/')) {
+      const cidr = parseIpv4Cidr(entry);
+      if (cidr === undefined) return fail('is not an IPv4 CIDR (a.b.c.d/n)');
+      const problem = nonCanonicalProblem(entry);
+      if (problem !== undefined) return fail(problem);
+      if (cidr.prefix < PRESERVED_MIN_PREFIX) {
+        return fail(`${entry} covers more than a /${PRESERVED_MIN_PREFIX}; preserve narrower ranges`);
+      }
+      return;
+    }
+    if (INSTANCE_ID.test(entry) || parseIpv4(entry) !== undefined) return;
+    const wildcard = /[*?]/.test(entry) ? '; wildcards are not supported' : '';
+    fail(
+      `"${entry}" is not an instance id (i- and 8 to 17 hex digits), an IPv4 address or an IPv4 CIDR${wildcard}`,
+    );
+  });
 
 /** A port a Kubernetes NodePort service may use (the default range is 30000-32767; clusters may widen it). */
 const nodePortSchema = z.number().int().min(1).max(65535);
@@ -26,7 +76,7 @@ const nodePortSchema = z.number().int().min(1).max(65535);
 export const TARGET_TYPES = ['ip', 'instance'] as const;
 
 /** One listener port -> one target group -> one NodePort (+ optional health-check NodePort). */
-export const portMappingSchema = z.object({
+export const portMappingSchema = z.strictObject({
   /** Short name, used in logs, metrics, SRV records and created resources. */
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -'),
   /** ARN of the target group. In create mode (`loadBalancer.create`), a placeholder is not allowed: omit it. */
@@ -43,7 +93,7 @@ export const portMappingSchema = z.object({
 
 /** Where a cluster's nodes come from: ASG names and/or EC2 tag filters (at least one). */
 export const nodeSourceSchema = z
-  .object({
+  .strictObject({
     autoScalingGroups: z.array(z.string().min(1)).default([]),
     /** EC2 tag filters, `{ "karpenter.sh/nodepool": ["default"] }`; every key must match one of its values. */
     tagFilters: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
@@ -53,35 +103,107 @@ export const nodeSourceSchema = z
   });
 
 /** Safety settings; see docs/safety.md. */
-export const safetySchema = z.object({
+export const safetySchema = z.strictObject({
   /** The share of a group's healthy targets one pass may deregister for nodes that vanished (0-1). */
   maxDeregisterShare: z.number().min(0).max(1).default(0.5),
 });
 
 /** Node security-group ingress management (issue 4). */
-export const securityGroupsSchema = z.object({
-  enabled: z.boolean().default(true),
-  /** Explicit node security groups; when absent they are discovered from the nodes' primary interfaces. */
-  groupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).optional(),
-  /** Where health checks and traffic come from when the NLB has no security group. */
-  source: z.enum(['auto', 'load-balancer-security-group', 'load-balancer-ips', 'vpc-cidr']).default('auto'),
-  /** Client CIDRs allowed on traffic NodePorts of groups that preserve the client IP. */
-  clientCidrs: z.array(z.string().regex(CIDR_V4, 'must be an IPv4 CIDR')).default([]),
-  /** Must be true for 0.0.0.0/0 to be accepted in clientCidrs. */
-  allowAnywhere: z.boolean().default(false),
-});
+export const securityGroupsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Explicit node security groups; when absent they are discovered from the nodes' primary interfaces. */
+    groupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).optional(),
+    /** Where health checks and traffic come from when the NLB has no security group. */
+    source: z.enum(['auto', 'load-balancer-security-group', 'load-balancer-ips', 'vpc-cidr']).default('auto'),
+    /** Client CIDRs allowed on traffic NodePorts of groups that preserve the client IP (canonical). */
+    clientCidrs: z.array(cidrSchema).default([]),
+    /** Must be true for clientCidrs that together cover more than maxClientShare of the IPv4 space. */
+    allowAnywhere: z.boolean().default(false),
+    /**
+     * The share of the IPv4 space (0-1) clientCidrs may cover together without allowAnywhere; default
+     * {@link DEFAULT_MAX_CLIENT_SHARE} (optional in the output so that hand-built configs stay valid).
+     */
+    maxClientShare: z.number().gt(0).max(1).optional(),
+  })
+  .superRefine((sg, ctx) => {
+    if (sg.allowAnywhere || sg.clientCidrs.length === 0) return;
+    // Real prefix arithmetic: 0.0.0.0/1 + 128.0.0.0/1 is everywhere too; overlaps count once.
+    const share = ipv4CoverageShare(sg.clientCidrs.flatMap((text) => parseIpv4Cidr(text) ?? []));
+    const maxShare = sg.maxClientShare ?? DEFAULT_MAX_CLIENT_SHARE;
+    if (share <= maxShare) return;
+    const one = sg.clientCidrs.length === 1;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['clientCidrs'],
+      message:
+        `${sg.clientCidrs.join(' + ')} ${one ? 'needs' : 'need'} allowAnywhere: true: ${one ? 'it covers' : 'together they cover'} ` +
+        `${percent(share)} of the IPv4 space, more than securityGroups.maxClientShare (${percent(maxShare)})`,
+    });
+  });
+
+function percent(share: number): string {
+  return `${Number((share * 100).toPrecision(4))}%`;
+}
+
+/** A DNS name compared as Route 53 does: case-insensitive, final dot optional. */
+function dnsKey(name: string): string {
+  const lower = name.trim().toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
 
 /** Route 53 records kept for a cluster (issue 4). */
-export const dnsSchema = z.object({
-  hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a hosted zone id'),
-  /** Names that get A (and AAAA when dualstack) alias records to the NLB. */
-  aliasNames: z.array(z.string().min(1)).default([]),
-  /** Name whose A record lists the desired nodes' private IPs. */
-  nodeRecordName: z.string().min(1).optional(),
-  /** Publish `_<mapping>._tcp.<srvDomain>` SRV records pointing at each NodePort. */
-  srvDomain: z.string().min(1).optional(),
-  ttl: z.number().int().min(0).max(172800).default(60),
-});
+export const dnsSchema = z
+  .strictObject({
+    hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a hosted zone id'),
+    /** The hosted zone's name; when set, every record name must be inside it (checked at load). */
+    zoneName: z.string().regex(DNS_NAME, 'must be a DNS name, like example.com').optional(),
+    /** Names that get A (and AAAA when dualstack) alias records to the NLB. */
+    aliasNames: z.array(z.string().min(1)).default([]),
+    /** Name whose A record lists the desired nodes' private IPs. */
+    nodeRecordName: z.string().min(1).optional(),
+    /** Publish `_<mapping>._tcp.<srvDomain>` SRV records pointing at each NodePort. */
+    srvDomain: z.string().min(1).optional(),
+    ttl: z.number().int().min(0).max(172800).default(60),
+  })
+  .superRefine((dns, ctx) => {
+    const aliases = new Map<string, number>();
+    dns.aliasNames.forEach((name, i) => {
+      const first = aliases.get(dnsKey(name));
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aliasNames', i],
+          message: `duplicate alias name "${name}" (same as aliasNames.${first})`,
+        });
+      } else aliases.set(dnsKey(name), i);
+    });
+    if (dns.nodeRecordName !== undefined && aliases.has(dnsKey(dns.nodeRecordName))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodeRecordName'],
+        message: `"${dns.nodeRecordName}" is also an alias name; a name holds either the alias or the node IPs`,
+      });
+    }
+    if (dns.zoneName === undefined) return;
+    const zone = dnsKey(dns.zoneName);
+    const named: [(string | number)[], string][] = [
+      ...dns.aliasNames.map((name, i): [(string | number)[], string] => [['aliasNames', i], name]),
+      ...(dns.nodeRecordName === undefined
+        ? []
+        : [[['nodeRecordName'], dns.nodeRecordName] as [string[], string]]),
+      ...(dns.srvDomain === undefined ? [] : [[['srvDomain'], dns.srvDomain] as [string[], string]]),
+    ];
+    for (const [path, name] of named) {
+      const key = dnsKey(name);
+      if (key === zone || key.endsWith(`.${zone}`)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `"${name}" is not inside the hosted zone ${zone} (dns.zoneName)`,
+      });
+    }
+  });
 
 /** The answers Auto Scaling accepts for a lifecycle action. */
 export const LIFECYCLE_RESULTS = ['CONTINUE', 'ABANDON'] as const;
@@ -99,7 +221,7 @@ const heartbeatTimeoutSchema = z.number().int().min(30).max(7200);
  * How lifecycle actions of a cluster's ASGs are held and answered (docs/lifecycle.md). Waiting is a
  * delayed re-check (an SQS message with DelaySeconds), never a Lambda sleeping.
  */
-export const lifecycleSchema = z.object({
+export const lifecycleSchema = z.strictObject({
   /**
    * `healthy`: answer a launch once the node's targets are healthy in every group; `registered`: once
    * they are registered; `none`: at once, before the pass.
@@ -128,11 +250,11 @@ export const lifecycleSchema = z.object({
 });
 
 /** The load balancer: imported by ARN (default) or created by the stack (issue 3). */
-export const loadBalancerSchema = z.object({
+export const loadBalancerSchema = z.strictObject({
   arn: z.string().regex(ARN_LB, 'must be a load balancer ARN').optional(),
   /** When set, the CDK stack creates the NLB and the target groups from the port mappings. */
   create: z
-    .object({
+    .strictObject({
       vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
       subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
       internetFacing: z.boolean().default(false),
@@ -146,7 +268,7 @@ export const loadBalancerSchema = z.object({
 });
 
 /** One cluster: a set of worker nodes bound to one NLB. */
-export const clusterSchema = z.object({
+export const clusterSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -'),
   nodeSource: nodeSourceSchema,
   loadBalancer: loadBalancerSchema.default({}),
@@ -162,11 +284,20 @@ export const clusterSchema = z.object({
 
 /** The whole configuration file. */
 export const syncConfigSchema = z
-  .object({
+  .strictObject({
     /** Marks what this deployment owns (rule descriptions, TXT records). */
     ownerId: z
       .string()
-      .regex(/^[A-Za-z0-9-]{1,40}$/)
+      .regex(/^[A-Za-z0-9-]+$/, 'must be letters, digits and -')
+      .superRefine((id, ctx) => {
+        if (id.length <= OWNER_ID_MAX_LENGTH) return;
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            `is ${id.length} characters, at most ${OWNER_ID_MAX_LENGTH}: EventBridge rule names and the queue policy use only ` +
+            `its first ${OWNER_ID_MAX_LENGTH} (infra/naming.ts ruleNamePrefix), so two deployments whose owner ids share them would share a lane`,
+        });
+      })
       .default('nlb-nodeport-sync'),
     clusters: z.array(clusterSchema).min(1),
     /** Preserved targets shared by every cluster. */
@@ -175,7 +306,10 @@ export const syncConfigSchema = z
     /** Full reconcile schedule, as an EventBridge rate() or cron() expression. */
     schedule: z
       .string()
-      .regex(/^(rate|cron)\(.+\)$/)
+      .superRefine((expression, ctx) => {
+        const problem = scheduleExpressionProblem(expression);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('rate(5 minutes)'),
     /** Also react to EC2 rebalance recommendations (spot). */
     rebalanceRecommendations: z.boolean().default(false),
@@ -209,6 +343,7 @@ export const syncConfigSchema = z
       clusterNames.add(cluster.name);
       const creates = cluster.loadBalancer.create !== undefined;
       const names = new Set<string>();
+      const mappingByGroup = new Map<string, string>();
       cluster.portMappings.forEach((mapping, mi) => {
         const path = ['clusters', ci, 'portMappings', mi];
         if (names.has(mapping.name)) {
@@ -234,6 +369,17 @@ export const syncConfigSchema = z
           });
         }
         if (mapping.targetGroupArn === undefined) return;
+        const sibling = mappingByGroup.get(mapping.targetGroupArn);
+        if (sibling !== undefined) {
+          // Each pass would move every target to the other mapping's port: zero healthy targets.
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'targetGroupArn'],
+            message: `target group is already used by port mapping "${sibling}" of this cluster; a target group serves one NodePort, one mapping`,
+          });
+          return;
+        }
+        mappingByGroup.set(mapping.targetGroupArn, mapping.name);
         const owner = clusterByGroup.get(mapping.targetGroupArn);
         if (owner !== undefined && owner !== cluster.name) {
           ctx.addIssue({
@@ -265,14 +411,6 @@ export const syncConfigSchema = z
           code: 'custom',
           path: ['clusters', ci, 'dns', 'nodeRecordName'],
           message: 'is required when srvDomain is set: SRV records point at it',
-        });
-      }
-      const sg = cluster.securityGroups;
-      if (sg && !sg.allowAnywhere && sg.clientCidrs.includes('0.0.0.0/0')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', ci, 'securityGroups', 'clientCidrs'],
-          message: '0.0.0.0/0 needs allowAnywhere: true',
         });
       }
     });
@@ -312,10 +450,97 @@ export function parseSyncConfig(raw: unknown, source = 'config'): SyncConfig {
   if (result.success) return result.data;
   throw new ConfigError(
     source,
-    result.error.issues.map(
-      (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
-    ),
+    result.error.issues.flatMap((issue) => {
+      if (issue.code !== 'unrecognized_keys') {
+        return [`${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`];
+      }
+      // One line per unknown key, with the key in the path and the nearest known name.
+      const known = knownKeysAt(syncConfigSchema, issue.path);
+      return issue.keys.map((key) => `${[...issue.path, key].join('.')}: ${unknownKeyMessage(key, known)}`);
+    }),
   );
+}
+
+/** What a schema's definition exposes for walking it; zod 4 keeps it in `_zod.def`. */
+interface WalkableDef {
+  readonly type: string;
+  readonly shape?: Record<string, unknown>;
+  readonly element?: unknown;
+  readonly innerType?: unknown;
+  readonly in?: unknown;
+  readonly valueType?: unknown;
+}
+
+function defOf(schema: unknown): WalkableDef {
+  return (schema as { _zod: { def: WalkableDef } })._zod.def;
+}
+
+/** Looks through optional, default, prefault and pipe wrappers to the schema that parses the value. */
+function unwrapSchema(schema: unknown): unknown {
+  let current = schema;
+  for (;;) {
+    const def = defOf(current);
+    if (def.type === 'pipe' && def.in !== undefined) current = def.in;
+    else if (def.innerType !== undefined) current = def.innerType;
+    else return current;
+  }
+}
+
+/** The keys of the object schema at a path of the input (array indexes and record keys included). */
+function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
+  let current: unknown = unwrapSchema(schema);
+  for (const segment of path) {
+    const def = defOf(current);
+    const next =
+      def.type === 'object'
+        ? def.shape?.[String(segment)]
+        : def.type === 'array'
+          ? def.element
+          : def.type === 'record'
+            ? def.valueType
+            : undefined;
+    if (next === undefined) return [];
+    current = unwrapSchema(next);
+  }
+  const def = defOf(current);
+  return def.type === 'object' && def.shape !== undefined ? Object.keys(def.shape) : [];
+}
+
+/** `unknown key; did you mean "x"?` when a known key is near, else the list of known keys. */
+function unknownKeyMessage(key: string, known: readonly string[]): string {
+  let nearest: string | undefined;
+  let best = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < best) {
+      best = distance;
+      nearest = candidate;
+    }
+  }
+  if (nearest !== undefined && best <= Math.max(2, Math.floor(key.length / 3))) {
+    return `unknown key; did you mean "${nearest}"?`;
+  }
+  return known.length > 0 ? `unknown key; known keys: ${known.join(', ')}` : 'unknown key';
+}
+
+/** Edit distance counting insertions, deletions, substitutions and swaps of neighbours as one each. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => rows[i]?.[j] ?? 0;
+  for (let i = 1; i <= a.length; i += 1) {
+    const row = rows[i] as number[];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, at(i - 2, j - 2) + 1);
+      }
+      row[j] = value;
+    }
+  }
+  return at(a.length, b.length);
 }
 
 /**
