@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { ConfigError, parseSyncConfig } from '../../../lambdas/domain/config';
+import { formatIpv4, ipv4CoverageShare, parseIpv4Cidr } from '../../../lambdas/domain/ip-addresses';
 
 /**
  * The strict config (issue 8, item 3): unknown keys and every harmful-but-well-typed case are refused at
@@ -403,6 +405,35 @@ describe('Function: parseSyncConfig (strict)', () => {
       // Act & Assess
       expect(parseSyncConfig(config({}, { ownerId: 'nlb-nodeport-sync-ab' })).ownerId).toBe(
         'nlb-nodeport-sync-ab',
+      );
+    });
+  });
+
+  describe('prefix arithmetic', () => {
+    it('counts the addresses a set of CIDRs covers, overlaps once, as enumerating them does', () => {
+      // Prepare: CIDRs of /24-/32 inside 10.0.0.0/23, small enough to enumerate.
+      const base = 10 * 2 ** 24;
+      const cidrArb = fc
+        .record({ prefix: fc.integer({ min: 24, max: 32 }), offset: fc.integer({ min: 0, max: 511 }) })
+        .map(({ prefix, offset }) => {
+          const size = 2 ** (32 - prefix);
+          return `${formatIpv4(base + Math.floor(offset / size) * size)}/${prefix}`;
+        });
+
+      fc.assert(
+        fc.property(fc.array(cidrArb, { maxLength: 8 }), (texts) => {
+          // Act
+          const cidrs = texts.map((text) => parseIpv4Cidr(text)).filter((c) => c !== undefined);
+          const share = ipv4CoverageShare(cidrs);
+
+          // Assess
+          const addresses = new Set<number>();
+          for (const { address, prefix } of cidrs) {
+            for (let i = 0; i < 2 ** (32 - prefix); i += 1) addresses.add(address + i);
+          }
+          expect(share * 2 ** 32).toBe(addresses.size);
+        }),
+        { seed: 8, numRuns: 200 },
       );
     });
   });
