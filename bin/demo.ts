@@ -5,7 +5,9 @@
  * groups, runs a pass, scales to 5 and to 2 with the matching lifecycle events, and prints each
  * group's targets after every step. Exits non-zero if any group does not hold exactly the ASG's nodes.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import {
   ChangeResourceRecordSetsCommand,
@@ -13,6 +15,7 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { StderrLogger } from '../lambdas/cli/stderr-logger';
 import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
 import { lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';
 import { createReconcileHandler } from '../lambdas/handlers/reconcile-handler';
@@ -32,6 +35,9 @@ import { VirtualTime } from '../test/support/virtual-time';
 import { Story } from './demo-story';
 
 const REGION = 'us-east-1';
+
+/** Where the product's log lines go while the demo tells its story on stdout. */
+const LOG_FILE = join(tmpdir(), `nlb-nodeport-sync-demo-${process.pid}.log`);
 
 const ZONE = 'demo.internal';
 
@@ -70,6 +76,7 @@ async function showAndCheck(
   world: World,
   step: string,
   marked: ReadonlySet<string>,
+  checked = true,
 ): Promise<string[]> {
   const nodes = (await asgInstances(endpoint, world.asgName)).filter((n) => !marked.has(n.instanceId));
   const problems: string[] = [];
@@ -90,7 +97,7 @@ async function showAndCheck(
       .sort();
     const ok = JSON.stringify(serving) === JSON.stringify(want);
     console.log(
-      `   ${tg.name} (${tg.targetType} -> NodePort ${tg.nodePort}): ${got.length} target(s) ${ok ? 'OK' : 'MISMATCH'}`,
+      `   ${tg.name} (${tg.targetType} -> NodePort ${tg.nodePort}): ${got.length} target(s) ${checked ? (ok ? 'OK' : 'MISMATCH') : '(not synced yet)'}`,
     );
     for (const t of targets) console.log(`     ${t.id}:${t.port} ${t.state ?? ''}`);
     if (!ok)
@@ -240,13 +247,18 @@ async function main(): Promise<number> {
       }),
     );
     const config = demoConfig(world, hostedZoneId);
-    // Warnings and errors only by default; DEMO_LOG_LEVEL=INFO shows every change with its reason.
-    const logLevel = process.env.DEMO_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN';
+    // The product's JSON log lines go to a file, so they never interleave with the story. Every decision
+    // is logged (INFO); DEMO_LOG_LEVEL=WARN keeps only warnings and errors.
+    const logLevel = process.env.DEMO_LOG_LEVEL === 'WARN' ? 'WARN' : 'INFO';
+    console.log(`the product's logs (JSON lines): ${LOG_FILE}`);
     // One virtual clock for the product, its queues and the shim's target states: minutes in milliseconds.
     const time = new VirtualTime(shim.endpoint);
     await time.start();
     const container = createContainer({
-      logger: new Logger({ serviceName: 'nlb-nodeport-sync', logLevel }),
+      logger: new StderrLogger(
+        { serviceName: 'nlb-nodeport-sync', logLevel },
+        { write: (line) => appendFileSync(LOG_FILE, line) },
+      ),
       queues: time.queues,
       clock: time.clock,
     });
@@ -256,7 +268,7 @@ async function main(): Promise<number> {
     const marked = new Set<string>();
 
     // Before the first pass the groups are empty by design: shown, not checked.
-    await showAndCheck(shim.endpoint, world, 'before the first pass', marked);
+    await showAndCheck(shim.endpoint, world, 'before the first pass', marked, false);
     const first = await reconcile(scheduledEvent());
     const pass = first.passes[0];
     console.log(
@@ -360,6 +372,7 @@ async function main(): Promise<number> {
       console.error(`\nDEMO FAILED: did not converge\n  ${problems.join('\n  ')}`);
       return 1;
     }
+    console.log(`\nthe product's logs of this run: ${LOG_FILE}`);
     console.log(
       '\nDEMO OK: every launch was answered only once healthy, every terminate only once drained, the spot-interrupted node stayed out, every target group held exactly the serving nodes after every step, the node A record listed exactly their IPs, and the hand-made rule and record were left alone',
     );

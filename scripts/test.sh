@@ -33,6 +33,15 @@ npx jest --ci --selectProjects unit
 stage "integration tests (moto: ${MOTO_CMD})"
 npx jest --ci --selectProjects integration --maxWorkers=2
 
+# The README's other command, as a check: the whole loop on moto must converge (its output only on failure).
+stage 'demo (npm run demo)'
+if npx tsx bin/demo.ts > "$scratch/demo.out" 2>&1; then
+  tail -n 1 "$scratch/demo.out"
+else
+  cat "$scratch/demo.out"
+  exit 1
+fi
+
 stage 'infra tests'
 npx jest --ci --selectProjects infra
 
