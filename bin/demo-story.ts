@@ -21,6 +21,8 @@ interface Line {
 export class Story {
   private lines: Line[] = [];
   private origin = 0;
+  /** Private IP -> instance id, from every pass seen: a target of a vanished node is still named by its node. */
+  private readonly instanceByIp = new Map<string, string>();
 
   public constructor(private readonly time: VirtualTime) {}
 
@@ -77,6 +79,9 @@ export class Story {
       ...result.lifecycle.flatMap((o) => (o.status !== 'skipped' && o.pass !== undefined ? [o.pass] : [])),
     ];
     for (const pass of passes) {
+      for (const node of pass.nodes) {
+        if (node.privateIp !== undefined) this.instanceByIp.set(node.privateIp, node.instanceId);
+      }
       for (const id of pass.marked) add(id, 'drain mark written (EC2 tag): kept out of every later pass');
       const byInstance = new Map<string, { register: number; deregister: number }>();
       for (const change of pass.changes) {
