@@ -88,7 +88,7 @@ export class Story {
         const id =
           change.action === 'register'
             ? change.instanceId
-            : (/i-[0-9a-f]+/.exec(change.reason)?.[0] ?? change.target.id);
+            : (this.instanceByIp.get(change.target.id) ?? change.target.id);
         const counts = byInstance.get(id) ?? { register: 0, deregister: 0 };
         counts[change.action] += 1;
         byInstance.set(id, counts);
