@@ -64,6 +64,11 @@ export const passClusterSchema = z.object({
   changes: z.array(targetChangeSchema),
   /** Changes planned but held back this pass (e.g. an ASG is missing), with why. */
   heldBack: z.array(targetChangeSchema.extend({ heldBecause: z.string() })),
+  /**
+   * Changes a safety guard or a quota refused this pass, with the reason; they wait (an operator may
+   * confirm refused deregistrations with `apply --confirm-deregistrations`). Absent in older documents.
+   */
+  refused: z.array(targetChangeSchema.extend({ refusedBecause: z.string() })).optional(),
   steps: z.array(stepSchema),
   /** Target changes + step changes. */
   changeCount: z.number().int().min(0),
@@ -211,6 +216,9 @@ export function passCluster(cluster: ClusterConfig, report: PassReport): PassClu
     changes: report.changes.map(changeView),
     heldBack: report.groups.flatMap((g) =>
       (g.heldBack ?? []).map((h) => ({ ...changeView(h), heldBecause: h.heldBecause })),
+    ),
+    refused: report.groups.flatMap((g) =>
+      (g.refused ?? []).map((r) => ({ ...changeView(r), refusedBecause: r.refusedBecause })),
     ),
     steps,
     changeCount: report.changes.length + steps.reduce((n, s) => n + s.changes.length, 0),

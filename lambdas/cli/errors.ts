@@ -136,6 +136,8 @@ function explain(error: unknown, endpoint: EndpointContext): Omit<Explained, 'fa
   if (DENIED.has(name)) {
     return fail(`not allowed (${name}): ${message}; the permissions needed are in docs/iam.md`);
   }
-  if (name === 'MissingResourceError' || name === 'GuardRefusalError') return fail(message);
+  if (name === 'MissingResourceError' || name === 'GuardRefusalError' || name === 'QuotaExceededError') {
+    return fail(message);
+  }
   return fail(`${name}: ${message} (run with --verbose for details)`);
 }

@@ -6,7 +6,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { ClusterConfig, SyncConfig } from '../domain/config';
 import type { Clock } from '../domain/ports';
 import { drainInstance, undrainInstance } from '../sync/drain-node';
-import { type PassReport, type ReconcileDeps, reconcileCluster } from '../sync/reconcile-pass';
+import {
+  type PassOptions,
+  type PassReport,
+  type ReconcileDeps,
+  reconcileCluster,
+} from '../sync/reconcile-pass';
 import { painter, useColour } from './colour';
 import { checkConfig, loadCliConfig, readConfigSource } from './config-check';
 import {
@@ -206,29 +211,36 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     clusters: readonly ClusterConfig[],
     deps: CliDeps,
     dryRun: boolean,
+    overrideGuards?: PassOptions['overrideGuards'],
   ): Promise<{ cluster: ClusterConfig; report?: PassReport; error?: string }[]> => {
     const results: { cluster: ClusterConfig; report?: PassReport; error?: string }[] = [];
     for (const cluster of clusters) {
       try {
         results.push({
           cluster,
-          report: await reconcileCluster(config, cluster, deps, { trigger: 'cli', dryRun }),
+          report: await reconcileCluster(config, cluster, deps, {
+            trigger: 'cli',
+            dryRun,
+            ...(overrideGuards !== undefined && { overrideGuards }),
+          }),
         });
       } catch (error) {
         const explained = explainError(error, endpoint);
         // No credentials, no region, no endpoint: every cluster would fail the same way; say it once.
         if (explained.fatal) throw error;
-        results.push({ cluster, error: explained.line });
+        // A refusal (guard, quota) still applied the rest: its report says what was done and what waits.
+        const report = (error as { report?: PassReport }).report;
+        results.push({ cluster, error: explained.line, ...(report !== undefined && { report }) });
       }
     }
     return results;
   };
   const passViews = (results: Awaited<ReturnType<typeof passes>>): PassCluster[] =>
-    results.map((r) =>
-      r.report !== undefined
-        ? passCluster(r.cluster, r.report)
-        : failedPassCluster(r.cluster.name, r.error ?? ''),
-    );
+    results.map((r) => {
+      if (r.report === undefined) return failedPassCluster(r.cluster.name, r.error ?? '');
+      const view = passCluster(r.cluster, r.report);
+      return r.error === undefined ? view : { ...view, ok: false, error: r.error };
+    });
 
   program
     .command('validate')
@@ -282,14 +294,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .command('apply')
     .description('run one pass now; in a terminal it shows the plan and asks first (--yes skips)')
     .option('-y, --yes', 'apply without asking')
+    .option(
+      '--confirm-deregistrations <reason>',
+      'apply, for this run only, the deregistrations the safety guards refuse (see plan); the reason and your user name are logged',
+    )
     .action(async (_args, command: Command) => {
       const { options, json, paint, emit, deps } = setUp(command);
       const config = loadCliConfig(options.config, io.env);
       const clusters = selectClusters(config, options.cluster, options.config ?? 'the config');
       const adapters = deps();
-      const yes = (command.opts() as { yes?: boolean }).yes === true;
+      const opts = command.opts() as { yes?: boolean; confirmDeregistrations?: string };
+      const yes = opts.yes === true;
+      const override = overrideOf(opts.confirmDeregistrations, io.env);
       if (!yes && io.stdin.isTTY === true) {
-        const planned = passViews(await passes(config, clusters, adapters, true));
+        const planned = passViews(await passes(config, clusters, adapters, true, override));
         for (const view of planned) io.stderr.write(`${renderPassCluster(view, 'plan', paint)}\n`);
         io.stderr.write(`${renderPlanSummary(planned, paint)}\n`);
         if (planned.every((v) => v.ok && v.changeCount === 0)) {
@@ -301,7 +319,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
           throw new CliError('apply cancelled: nothing was changed');
         }
       }
-      const views = passViews(await passes(config, clusters, adapters, false));
+      const views = passViews(await passes(config, clusters, adapters, false, override));
       const failed = views.some((v) => !v.ok);
       if (json) {
         emit({
@@ -391,4 +409,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     if (verbose && error instanceof Error && error.stack !== undefined) io.stderr.write(`${error.stack}\n`);
     return code;
   }
+}
+
+/**
+ * The audited guard override of `apply --confirm-deregistrations <reason>`: one run, never a config default.
+ * Who is the local user name (USER, USERNAME, LOGNAME); the pass logs who, why and which targets.
+ */
+function overrideOf(
+  reason: string | undefined,
+  env: NodeJS.ProcessEnv,
+): PassOptions['overrideGuards'] | undefined {
+  if (reason === undefined) return undefined;
+  if (reason.trim() === '')
+    throw new CliError('--confirm-deregistrations needs a reason, e.g. "old hand-made targets"');
+  return { by: env.USER ?? env.USERNAME ?? env.LOGNAME ?? 'unknown user', reason: reason.trim() };
 }

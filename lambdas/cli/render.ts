@@ -78,7 +78,8 @@ export function renderPassCluster(view: PassCluster, verb: 'plan' | 'apply', pai
   const lines = [paint.bold(`cluster ${view.cluster}`)];
   if (!view.ok) {
     lines.push(`  ${paint.red('FAILED')}: ${view.error ?? 'unknown error'}`);
-    return lines.join('\n');
+    // A refusal (guard, quota) still applied the rest: its report follows.
+    if (view.steps.length === 0) return lines.join('\n');
   }
   const desired = view.nodes.filter((n) => n.desired).length;
   lines.push(`  nodes: ${desired} desired of ${view.nodes.length}`);
@@ -99,6 +100,11 @@ export function renderPassCluster(view: PassCluster, verb: 'plan' | 'apply', pai
   for (const held of view.heldBack) {
     lines.push(
       `    ${paint.yellow('!')} held back: ${held.action} ${held.target.id}:${held.target.port} in ${held.mapping}: ${held.heldBecause}`,
+    );
+  }
+  for (const refused of view.refused ?? []) {
+    lines.push(
+      `    ${paint.red('!')} refused: ${refused.action} ${refused.target.id}:${refused.target.port} in ${refused.mapping}: ${refused.refusedBecause}`,
     );
   }
   for (const r of view.rejected ?? []) {

@@ -8,14 +8,39 @@ export class MalformedEventError extends Error {
   }
 }
 
-/** A safety guard refused a plan; nothing of the cluster's plan was applied. */
+/**
+ * A safety guard refused part of a plan: the refused deregistrations wait; registrations and
+ * evidence-backed deregistrations were applied (the pass's report, when given, says which).
+ */
 export class GuardRefusalError extends Error {
   /** The refusals, one line each. */
   public readonly refusals: readonly string[];
-  public constructor(cluster: string, refusals: readonly string[]) {
-    super(`Safety guard refused the plan for cluster "${cluster}": ${refusals.join('; ')}`);
+  /** The pass's report (lambdas/sync/reconcile-pass.ts PassReport), with the refused changes per group. */
+  public readonly report?: unknown;
+  public constructor(cluster: string, refusals: readonly string[], report?: unknown) {
+    super(
+      `Safety guard refused part of the plan for cluster "${cluster}" (the refused deregistrations wait, the rest was applied): ${refusals.join('; ')}`,
+    );
     this.name = 'GuardRefusalError';
     this.refusals = refusals;
+    if (report !== undefined) this.report = report;
+  }
+}
+
+/**
+ * A plan would pass an Elastic Load Balancing target quota (lambdas/domain/quotas.ts): nothing was written
+ * to the groups concerned; the other groups' changes were applied.
+ */
+export class QuotaExceededError extends Error {
+  /** One line per quota, naming it. */
+  public readonly refusals: readonly string[];
+  /** The pass's report, when given. */
+  public readonly report?: unknown;
+  public constructor(cluster: string, refusals: readonly string[], report?: unknown) {
+    super(`Plan for cluster "${cluster}" refused before any write: ${refusals.join('; ')}`);
+    this.name = 'QuotaExceededError';
+    this.refusals = refusals;
+    if (report !== undefined) this.report = report;
   }
 }
 

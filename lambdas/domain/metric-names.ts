@@ -7,7 +7,12 @@ export const METRICS = {
   targetsDeregistered: 'TargetsDeregistered',
   targetsRejected: 'TargetsRejected',
   driftFound: 'DriftFound',
+  /** One per group whose deregistrations a safety guard refused (they wait; the rest is applied). */
   guardRefusals: 'GuardRefusals',
+  /** Refused deregistrations an operator confirmed for one pass (`apply --confirm-deregistrations`). */
+  guardOverrides: 'GuardOverrides',
+  /** One per quota a plan would pass (targets per group, per AZ per NLB, per NLB): nothing written there. */
+  quotaRefusals: 'QuotaRefusals',
   passFailures: 'PassFailures',
   passDuration: 'PassDuration',
   /** A configured ASG of the cluster does not exist; the rest of the cluster still syncs. */

@@ -42,12 +42,37 @@ export interface NodeHints {
   readonly launching?: readonly string[];
   /** Instances an event says are leaving (terminating, to a warm pool, interrupted): never desired. */
   readonly leaving?: readonly string[];
+  /**
+   * When the event that gave these facts happened (epoch ms, its `time`). An event older than the pass's
+   * describe answer loses wherever that answer says something definite (docs/safety.md, "Evidence").
+   * Absent: the facts are current (a lifecycle action the ASG holds while the pass runs).
+   */
+  readonly eventTime?: number;
 }
+
+/** What makes a leaving verdict: a persisted drain mark, the current describe answer, or an event. */
+export type LeavingEvidence = 'mark' | 'describe' | 'event';
 
 /** Why a node is or is not desired; the words appear in logs and plans. */
 export type NodeVerdict =
   | { readonly desired: true; readonly reason: string }
-  | { readonly desired: false; readonly reason: string; readonly leaving: boolean };
+  | {
+      readonly desired: false;
+      readonly reason: string;
+      readonly leaving: true;
+      /** What says it is leaving; only `mark` and `describe` keep its deregistrations out of the guard. */
+      readonly evidence: LeavingEvidence;
+    }
+  | {
+      readonly desired: false;
+      readonly reason: string;
+      readonly leaving: false;
+      /**
+       * Discovery cannot tell (no private IP, missing from DescribeInstances, no lifecycle state): the
+       * node's targets are kept, neither registered nor deregistered.
+       */
+      readonly unknown?: true;
+    };
 
 const DESIRED_ASG_STATES = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Proceed']);
 const LEAVING_ASG_STATE = /^(Terminating|Terminated|Detaching|Detached|EnteringStandby|Standby|Warmed)/;
@@ -59,51 +84,83 @@ export const LEAVING_EC2_STATES: ReadonlySet<string> = new Set([
   'terminated',
 ]);
 
+function leaving(reason: string, evidence: LeavingEvidence): NodeVerdict {
+  return { desired: false, reason, leaving: true, evidence };
+}
+
+function unknown(reason: string): NodeVerdict {
+  return {
+    desired: false,
+    reason: `unknown: ${reason}; its targets are kept`,
+    leaving: false,
+    unknown: true,
+  };
+}
+
+/** Whether a verdict says discovery cannot tell: the node's targets are kept as they are. */
+export function isUnknown(verdict: NodeVerdict): boolean {
+  return !verdict.desired && !verdict.leaving && verdict.unknown === true;
+}
+
 /**
- * Decides whether a node should be a target.
+ * Decides whether a node should be a target: the evidence table of docs/safety.md, in its order.
  *
- * ASG nodes are desired while InService or Pending* and Healthy; tag-found nodes while running.
- * Terminating*, Standby, Detaching, warm-pool, Unhealthy and drain-marked nodes never are; a drain mark
- * wins over everything (an operator or an earlier event set it on purpose). Event hints win over
- * describe results, because an event knows what the describe calls do not show yet.
+ * 1. A drain mark: leaving (an operator or an earlier event set it on purpose; it outlives every pass).
+ * 2. The current describe answer saying it leaves (EC2 stopping/stopped/shutting-down/terminated, ASG
+ *    Terminating*, Detaching, Standby, Warmed:*, health Unhealthy): leaving.
+ * 3. An event saying it leaves: leaving, unless the event is older than the describe answer and that
+ *    answer is definite (the instance was described and found as a member): then the describe answer wins.
+ * 4. No private IP, missing from DescribeInstances, an ASG node without lifecycle state: unknown.
+ * 5. ASG nodes InService or Pending* (or a launching event), tag-found nodes running: desired.
+ *
+ * @param discoveredAt - when the describe answer was read (the pass's now, epoch ms)
  */
-export function judgeNode(node: Node, hints: NodeHints = {}): NodeVerdict {
+export function judgeNode(node: Node, hints: NodeHints = {}, discoveredAt?: number): NodeVerdict {
   // A persisted mark outlives the event that set it: no later pass, hint or ASG state brings the node back.
   if (node.drainMark !== undefined) {
     const since = node.drainMark.since === undefined ? '' : ` since ${node.drainMark.since}`;
-    return { desired: false, reason: `drain mark (${node.drainMark.reason}${since})`, leaving: true };
-  }
-  if (hints.leaving?.includes(node.instanceId)) {
-    return { desired: false, reason: 'an event says it is leaving', leaving: true };
+    return leaving(`drain mark (${node.drainMark.reason}${since})`, 'mark');
   }
   if (node.ec2State !== undefined && LEAVING_EC2_STATES.has(node.ec2State)) {
-    return { desired: false, reason: `EC2 state ${node.ec2State}`, leaving: true };
+    return leaving(`EC2 state ${node.ec2State}`, 'describe');
   }
-  if (node.privateIp === undefined) {
-    return { desired: false, reason: 'no private IP yet', leaving: false };
+  const inAsg = node.autoScalingGroupName !== undefined;
+  if (inAsg && node.lifecycleState !== undefined && LEAVING_ASG_STATE.test(node.lifecycleState)) {
+    return leaving(`lifecycle state ${node.lifecycleState}`, 'describe');
   }
-  if (node.autoScalingGroupName !== undefined && node.lifecycleState !== undefined) {
-    if (LEAVING_ASG_STATE.test(node.lifecycleState)) {
-      return { desired: false, reason: `lifecycle state ${node.lifecycleState}`, leaving: true };
-    }
-    if (node.healthStatus === 'Unhealthy') {
-      return { desired: false, reason: 'ASG health status Unhealthy', leaving: true };
-    }
-    if (hints.launching?.includes(node.instanceId)) {
-      return { desired: true, reason: 'an event says it is launching' };
-    }
+  if (inAsg && node.lifecycleState !== undefined && node.healthStatus === 'Unhealthy') {
+    return leaving('ASG health status Unhealthy', 'describe');
+  }
+  if (hints.leaving?.includes(node.instanceId)) {
+    const stale =
+      hints.eventTime !== undefined && discoveredAt !== undefined && hints.eventTime < discoveredAt;
+    // A stale event loses to a definite describe answer: the instance was described and discovery found it
+    // as a member of the cluster (e.g. `stopping` for an instance that runs again). A node known only
+    // because the event named it (no longer in its ASG) has no answer against the event.
+    const contradicted = stale && node.ec2State !== undefined && node.origins.length > 0;
+    if (!contradicted) return leaving('an event says it is leaving', 'event');
+  }
+  if (inAsg && node.ec2State === undefined) return unknown('not in the DescribeInstances answer');
+  if (node.privateIp === undefined) return unknown('no private IP');
+  if (inAsg && node.lifecycleState === undefined) return unknown('the ASG gave no lifecycle state');
+  if (hints.launching?.includes(node.instanceId)) {
+    return { desired: true, reason: 'an event says it is launching' };
+  }
+  if (inAsg && node.lifecycleState !== undefined) {
     if (DESIRED_ASG_STATES.has(node.lifecycleState)) {
       return { desired: true, reason: `lifecycle state ${node.lifecycleState}` };
     }
     return { desired: false, reason: `lifecycle state ${node.lifecycleState}`, leaving: false };
   }
-  if (hints.launching?.includes(node.instanceId)) {
-    return { desired: true, reason: 'an event says it is launching' };
+  if (!node.origins.includes('tag-filter')) {
+    // Known only because an event named it: not a member by discovery's answer.
+    return { desired: false, reason: 'not listed by its ASG or the tag filters', leaving: false };
   }
   if (node.ec2State === 'running') {
     return { desired: true, reason: 'running and matches the tag filters' };
   }
-  return { desired: false, reason: `EC2 state ${node.ec2State ?? 'unknown'}`, leaving: false };
+  if (node.ec2State === undefined) return unknown('no EC2 state');
+  return { desired: false, reason: `EC2 state ${node.ec2State}`, leaving: false };
 }
 
 /**

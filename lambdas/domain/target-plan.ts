@@ -1,5 +1,5 @@
 import type { PortMapping } from './config';
-import { judgeNode, type Node, type NodeHints, type NodeVerdict } from './node';
+import { isUnknown, judgeNode, type Node, type NodeHints, type NodeVerdict } from './node';
 import { type DesiredTarget, type ObservedTarget, type TargetRef, targetKey } from './target';
 
 /**
@@ -22,6 +22,20 @@ export const DEREGISTER_KINDS = {
 /** Why a target is deregistered. */
 export type DeregisterKind = (typeof DEREGISTER_KINDS)[keyof typeof DEREGISTER_KINDS];
 
+/**
+ * What backs a deregistration: the current describe answer (an EC2 or ASG state, or a desired node whose
+ * NodePort changed), a persisted drain mark, an event (possibly stale), or nothing (vanished).
+ * Only `describe` and `mark` keep a deregistration out of the share guard.
+ */
+export type DeregisterEvidence = 'describe' | 'mark' | 'event' | 'none';
+
+/** Target states that serve (or are about to): the share guard's base. */
+export const SERVING_STATES: ReadonlySet<ObservedTarget['state']> = new Set([
+  'healthy',
+  'initial',
+  'unhealthy',
+]);
+
 /** One change to one target group. */
 export type TargetChange =
   | {
@@ -38,6 +52,7 @@ export type TargetChange =
       readonly mapping: string;
       readonly target: TargetRef;
       readonly kind: DeregisterKind;
+      readonly evidence: DeregisterEvidence;
       readonly observedState: ObservedTarget['state'];
       readonly reason: string;
     };
@@ -58,6 +73,15 @@ export interface GroupPlan {
   readonly changes: readonly TargetChange[];
   /** Changes planned but held back this pass, with why (e.g. a node source is missing). */
   readonly heldBack?: readonly (TargetChange & { readonly heldBecause: string })[];
+  /** Observed targets kept because their node is unknown (neither registered nor deregistered). */
+  readonly kept?: readonly (ObservedTarget & { readonly instanceId: string; readonly keptBecause: string })[];
+  /** Deregistrations a safety guard refused this pass, with the guard's reason; they wait. */
+  readonly refused?: readonly (TargetChange & { readonly refusedBecause: string })[];
+}
+
+/** Whether a change counts toward the share guard: every deregistration not backed by describe or a mark. */
+export function countsTowardGuard(change: TargetChange): boolean {
+  return change.action === 'deregister' && change.evidence !== 'describe' && change.evidence !== 'mark';
 }
 
 /** A node with its verdict. */
@@ -67,8 +91,12 @@ export interface JudgedNode {
 }
 
 /** Judges every node against the hints; desired nodes first-class, the others kept for reasons. */
-export function judgeNodes(nodes: readonly Node[], hints: NodeHints = {}): JudgedNode[] {
-  return nodes.map((node) => ({ node, verdict: judgeNode(node, hints) }));
+export function judgeNodes(
+  nodes: readonly Node[],
+  hints: NodeHints = {},
+  discoveredAt?: number,
+): JudgedNode[] {
+  return nodes.map((node) => ({ node, verdict: judgeNode(node, hints, discoveredAt) }));
 }
 
 /** The id a node registers under in a group of the mapping's target type. */
@@ -130,11 +158,23 @@ export function planTargetGroup(
   const observedKeys = new Set(observedOwned.map(targetKey));
   const desiredKeys = new Set(desired.map(targetKey));
   const desiredIds = new Set(desired.map((t) => t.id));
-  const leavingById = new Map<string, string>();
+  const leavingById = new Map<string, { reason: string; evidence: DeregisterEvidence }>();
+  const unknownById = new Map<string, { instanceId: string; reason: string }>();
+  const unmappedUnknown: string[] = [];
   for (const { node, verdict } of judged) {
-    if (verdict.desired || !verdict.leaving) continue;
+    if (verdict.desired) continue;
     const id = targetIdOf(node, mapping);
-    if (id !== undefined) leavingById.set(id, `node ${node.instanceId}: ${verdict.reason}`);
+    if (verdict.leaving) {
+      if (id !== undefined) {
+        leavingById.set(id, {
+          reason: `node ${node.instanceId}: ${verdict.reason}`,
+          evidence: verdict.evidence,
+        });
+      }
+    } else if (isUnknown(verdict)) {
+      if (id === undefined) unmappedUnknown.push(node.instanceId);
+      else unknownById.set(id, { instanceId: node.instanceId, reason: verdict.reason });
+    }
   }
   const changes: TargetChange[] = [];
   for (const target of desired) {
@@ -149,14 +189,24 @@ export function planTargetGroup(
       reason: `node ${target.instanceId} is desired (${node?.verdict.reason ?? 'desired'}) but not registered`,
     });
   }
+  const kept: (ObservedTarget & { instanceId: string; keptBecause: string })[] = [];
   for (const target of observedOwned) {
     if (desiredKeys.has(targetKey(target))) continue;
+    const unknownNode = unknownById.get(target.id);
+    if (unknownNode !== undefined && !desiredIds.has(target.id)) {
+      kept.push({
+        ...target,
+        instanceId: unknownNode.instanceId,
+        keptBecause: `node ${unknownNode.instanceId}: ${unknownNode.reason}`,
+      });
+      continue;
+    }
     const leaving = leavingById.get(target.id);
     const kind: DeregisterKind =
       leaving !== undefined ? 'leaving' : desiredIds.has(target.id) ? 'replaced' : 'vanished';
     const reason =
-      kind === 'leaving'
-        ? `${leaving} is leaving`
+      leaving !== undefined
+        ? `${leaving.reason} is leaving`
         : kind === 'replaced'
           ? `port ${target.port} is not the NodePort ${mapping.nodePort}`
           : 'no desired node has this target';
@@ -166,11 +216,27 @@ export function planTargetGroup(
       mapping: mapping.name,
       target: { id: target.id, port: target.port },
       kind,
+      evidence: leaving !== undefined ? leaving.evidence : kind === 'replaced' ? 'describe' : 'none',
       observedState: target.state,
       reason,
     });
   }
-  return { mapping, desired, observedOwned, preserved, draining, changes };
+  const plan: GroupPlan = {
+    mapping,
+    desired,
+    observedOwned,
+    preserved,
+    draining,
+    changes,
+    ...(kept.length > 0 && { kept }),
+  };
+  // An unknown node without a target id here (an IP group, no IP) may stand behind any "vanished" target.
+  return unmappedUnknown.length > 0
+    ? holdBackVanished(
+        plan,
+        `node(s) ${unmappedUnknown.join(', ')} unknown without a private IP: a target with no node may be theirs`,
+      )
+    : plan;
 }
 
 /**
@@ -191,7 +257,7 @@ export function holdBackVanished(plan: GroupPlan, because: string): GroupPlan {
 
 /** What the guards know besides the plan. */
 export interface GuardContext {
-  /** Share (0-1) of a group's healthy owned targets one pass may deregister as vanished. */
+  /** Share (0-1) of what a group serves that one pass may deregister without describe or mark evidence. */
   readonly maxDeregisterShare: number;
   /** Sum of DesiredCapacity over the cluster's ASGs (0 when the node source has no ASG). */
   readonly asgDesiredCapacity: number;
@@ -199,38 +265,63 @@ export interface GuardContext {
   readonly desiredNodeCount: number;
 }
 
+/** The guards' answer: the plans with the refused deregistrations moved to `refused`, and one line per refusal. */
+export interface GuardOutcome {
+  readonly plans: readonly GroupPlan[];
+  readonly refusals: readonly string[];
+}
+
 /**
- * The safety guards. Returns one line per refusal; an empty list means the plan may be applied.
+ * The safety guards. A refusal refuses only the risky part: the refused deregistrations move from
+ * `changes` to `refused` (with the guard's reason); registrations and the other deregistrations stay.
  *
- * 1. Never deregister more than `maxDeregisterShare` of a group's healthy targets as vanished in one
- *    pass: a discovery error looks exactly like every node vanishing. Nodes known to be leaving and
- *    targets replaced by a new NodePort do not count: those come with positive evidence.
- * 2. Never empty a group because discovery came back empty while the ASGs want capacity.
+ * 1. Share: never deregister more than `maxDeregisterShare` of what a group serves (healthy, initial and
+ *    unhealthy owned targets) in one pass without evidence from the current describe answer or a drain mark:
+ *    a discovery error looks exactly like every node vanishing. Vanished targets and event-backed leaving
+ *    ones count, whatever their state. When refused, every counted deregistration of the group waits.
+ * 2. Empty: never empty a group because discovery came back empty while the ASGs want capacity: every
+ *    deregistration of the group waits, whatever its evidence.
  */
-export function checkGuards(plans: readonly GroupPlan[], context: GuardContext): string[] {
+export function guardPlans(plans: readonly GroupPlan[], context: GuardContext): GuardOutcome {
   const refusals: string[] = [];
-  if (context.desiredNodeCount === 0 && context.asgDesiredCapacity > 0) {
-    for (const plan of plans) {
-      const removals = plan.changes.filter((c) => c.action === 'deregister').length;
-      if (removals > 0 && removals === plan.observedOwned.length) {
-        refusals.push(
-          `${plan.mapping.name}: discovery found no desired node while the ASGs want ${context.asgDesiredCapacity}; refusing to empty the group (${removals} targets)`,
-        );
-      }
+  const guarded = plans.map((plan) => {
+    const removals = plan.changes.filter((c) => c.action === 'deregister');
+    if (
+      context.desiredNodeCount === 0 &&
+      context.asgDesiredCapacity > 0 &&
+      removals.length > 0 &&
+      removals.length === plan.observedOwned.length
+    ) {
+      const refusal = `${plan.mapping.name}: discovery found no desired node while the ASGs want ${context.asgDesiredCapacity}; refusing to empty the group (${removals.length} targets)`;
+      refusals.push(refusal);
+      return refuse(plan, (c) => c.action === 'deregister', refusal);
     }
-  }
-  for (const plan of plans) {
-    const healthy = plan.observedOwned.filter((t) => t.state === 'healthy').length;
-    const vanishedHealthy = plan.changes.filter(
-      (c) => c.action === 'deregister' && c.kind === 'vanished' && c.observedState === 'healthy',
+    const serving = plan.observedOwned.filter((t) => SERVING_STATES.has(t.state)).length;
+    const counted = plan.changes.filter(
+      (c) => countsTowardGuard(c) && c.action === 'deregister' && SERVING_STATES.has(c.observedState),
     ).length;
-    if (vanishedHealthy > 0 && vanishedHealthy > healthy * context.maxDeregisterShare) {
-      refusals.push(
-        `${plan.mapping.name}: would deregister ${vanishedHealthy} of ${healthy} healthy targets whose nodes vanished, more than the allowed share ${context.maxDeregisterShare}`,
-      );
+    if (counted > 0 && counted > serving * context.maxDeregisterShare) {
+      const refusal = `${plan.mapping.name}: would deregister ${counted} of ${serving} serving targets without describe or drain-mark evidence, more than the allowed share ${context.maxDeregisterShare}`;
+      refusals.push(refusal);
+      return refuse(plan, countsTowardGuard, refusal);
     }
-  }
-  return refusals;
+    return plan;
+  });
+  return { plans: guarded, refusals };
+}
+
+/** The guards' refusal lines only (an empty list: the plan may be applied whole). */
+export function checkGuards(plans: readonly GroupPlan[], context: GuardContext): string[] {
+  return [...guardPlans(plans, context).refusals];
+}
+
+function refuse(plan: GroupPlan, which: (c: TargetChange) => boolean, because: string): GroupPlan {
+  const refused = plan.changes.filter(which);
+  return {
+    ...plan,
+    changes: plan.changes.filter((c) => !which(c)),
+    refused: [...(plan.refused ?? []), ...refused.map((c) => ({ ...c, refusedBecause: because }))],
+  };
 }
 
 /**

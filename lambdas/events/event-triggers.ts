@@ -36,7 +36,8 @@ export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): Even
       const instance = event.detail.EC2InstanceId;
       // Only a termination that happened is evidence; after "Terminate Unsuccessful" the node still serves.
       const terminating = event['detail-type'] === 'EC2 Instance Terminate Successful';
-      const hints: NodeHints = terminating && /^i-/.test(instance) ? { leaving: [instance] } : {};
+      const hints: NodeHints =
+        terminating && /^i-/.test(instance) ? { leaving: [instance], ...timeOf(event) } : {};
       return {
         kind: 'passes',
         clusters: [cluster],
@@ -49,12 +50,13 @@ export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): Even
       const instance = event.detail['instance-id'];
       const trigger = `${event['detail-type']} ${instance}`;
       if ('state' in event.detail) {
-        // EC2's own state is what later passes see too: no mark needed.
+        // EC2's own state is what later passes see too: no mark needed. The pass describes the instance the
+        // event names; a stale `stopping` (the instance runs again) loses to that answer (docs/safety.md).
         const leaving = LEAVING_EC2_STATES.has(event.detail.state);
         return {
           kind: 'passes',
           clusters: config.clusters,
-          hints: leaving ? { leaving: [instance] } : {},
+          hints: leaving ? { leaving: [instance], ...timeOf(event) } : {},
           marks: [],
           trigger,
         };
@@ -66,12 +68,18 @@ export function triggerForEvent(config: SyncConfig, event: ReconcileEvent): Even
       return {
         kind: 'passes',
         clusters: config.clusters,
-        hints: { leaving: [instance] },
+        hints: { leaving: [instance], ...timeOf(event) },
         marks: [{ instanceId: instance, reason }],
         trigger,
       };
     }
   }
+}
+
+/** The event's `time` as the hints' `eventTime` (epoch ms), when it is a real instant. */
+function timeOf(event: { readonly time?: unknown }): Pick<NodeHints, 'eventTime'> {
+  const at = event.time instanceof Date ? event.time.getTime() : Date.parse(String(event.time));
+  return Number.isNaN(at) ? {} : { eventTime: at };
 }
 
 function markReasonFor(config: SyncConfig, detailType: string): DrainReason | undefined {

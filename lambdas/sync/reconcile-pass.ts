@@ -8,13 +8,14 @@ import {
   safetyOf,
 } from '../domain/config';
 import { type DrainReason, drainMarkTagKey, formatDrainMark } from '../domain/drain-mark';
-import { GuardRefusalError, PassDeadlineError } from '../domain/errors';
+import { GuardRefusalError, PassDeadlineError, QuotaExceededError } from '../domain/errors';
 import { METRICS } from '../domain/metric-names';
 import type { Node, NodeHints } from '../domain/node';
 import type { RejectedTarget, TargetGroupPort } from '../domain/ports';
+import { checkTargetQuotas } from '../domain/quotas';
 import {
-  checkGuards,
   type GroupPlan,
+  guardPlans,
   holdBackVanished,
   type JudgedNode,
   judgeNodes,
@@ -78,8 +79,17 @@ export interface PassOptions {
    * and only on instances discovery found in this cluster: an event about another instance marks nothing.
    */
   readonly marks?: readonly { readonly instanceId: string; readonly reason: DrainReason }[];
-  /** When the pass runs, for the marks' time (defaults to the system clock). */
+  /**
+   * When the pass runs, for the marks' time and as the time of the describe answer: an event older than
+   * it loses where the answer is definite (defaults to the system clock).
+   */
   readonly now?: number;
+  /**
+   * Applies the deregistrations the safety guards refuse, for this pass only: an operator's explicit,
+   * audited confirmation (`apply --confirm-deregistrations`), never a config default. Logged (who, why,
+   * what) and counted (`GuardOverrides`). It covers both guards' refusals, never the quota checks.
+   */
+  readonly overrideGuards?: { readonly by: string; readonly reason: string };
 }
 
 /** The report of one pass, also what the CLI prints. */
@@ -92,8 +102,20 @@ export interface PassReport {
   readonly missingAutoScalingGroups: readonly string[];
   /** Drain marks this pass wrote (instance ids). */
   readonly marked: readonly string[];
+  /** Per group: its applied changes, held-back, kept and refused ones (`refused`, with the guard's reason). */
   readonly groups: readonly GroupPlan[];
+  /** The changes applied (or, in a dry run, that would be). */
   readonly changes: readonly TargetChange[];
+  /** Safety-guard refusals, one line each; their deregistrations wait (empty when none or overridden). */
+  readonly guardRefusals: readonly string[];
+  /** Quota refusals, one line each naming the quota; nothing was written to the groups concerned. */
+  readonly quotaRefusals: readonly string[];
+  /** Refusals an operator overrode for this pass, with who and why. */
+  readonly overridden?: {
+    readonly by: string;
+    readonly reason: string;
+    readonly refusals: readonly string[];
+  };
   readonly registered: number;
   readonly deregistered: number;
   readonly rejected: readonly (RejectedTarget & { targetGroupArn: string })[];
@@ -117,9 +139,11 @@ export function resolvedMappings(cluster: ClusterConfig): ResolvedPortMapping[] 
 }
 
 /**
- * One reconcile pass for one cluster: discover -> desire -> observe -> plan -> guard -> apply -> report.
+ * One reconcile pass for one cluster: discover -> judge -> observe -> plan -> guard -> quotas -> apply -> report.
  * Registrations go before deregistrations so a group is never empty for a moment during a swap.
- * @throws GuardRefusalError when a guard refuses the plan (nothing is written), PassDeadlineError when
+ * @throws GuardRefusalError after the writes when a guard refused some deregistrations (they wait; the
+ *   rest was applied; the error carries the report), QuotaExceededError likewise when a plan would pass a
+ *   target quota (nothing written to the groups concerned), PassDeadlineError when
  *   the reads ran past {@link PASS_DEADLINE_MS} (nothing is written), MissingResourceError
  *   when a configured ASG or target group does not exist, and any AWS error the SDK could not retry.
  */
@@ -154,7 +178,8 @@ async function runPass(
   const discovery = await discoverNodes(cluster, deps, options.hints, config.ownerId);
   const { nodes, marked } = await writeMarks(config, discovery, deps, options, dryRun);
   for (const instanceId of marked) log.info('Drain mark written', { instanceId });
-  const judged = judgeNodes(nodes, options.hints);
+  const discoveredAt = options.now ?? Date.now();
+  const judged = judgeNodes(nodes, options.hints, discoveredAt);
   const observed = await Promise.all(
     mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn)),
   );
@@ -167,25 +192,69 @@ async function runPass(
     });
     deps.metrics.addMetric(METRICS.missingNodeSources, MetricUnit.Count, missing.length);
   }
-  const plans = mappings.map((mapping, i) => {
+  const planned = mappings.map((mapping, i) => {
     const plan = planTargetGroup(mapping, judged, observed[i] ?? [], preserved);
     return missing.length > 0
       ? holdBackVanished(plan, `Auto Scaling group(s) ${missing.join(', ')} not found`)
       : plan;
   });
-  const changes = plans.flatMap((p) => p.changes);
   const desiredNodeCount = judged.filter((j) => j.verdict.desired).length;
-  const refusals = checkGuards(plans, {
+  deps.metrics.addMetric(METRICS.driftFound, MetricUnit.Count, planned.flatMap((p) => p.changes).length);
+  const guarded = guardPlans(planned, {
     maxDeregisterShare: safetyOf(config, cluster).maxDeregisterShare,
     asgDesiredCapacity: discovery.asgDesiredCapacity,
     desiredNodeCount,
   });
-  deps.metrics.addMetric(METRICS.driftFound, MetricUnit.Count, changes.length);
-  if (refusals.length > 0) {
-    for (const refusal of refusals) log.error('Safety guard refused the plan', { refusal });
-    deps.metrics.addMetric(METRICS.guardRefusals, MetricUnit.Count, refusals.length);
-    throw new GuardRefusalError(cluster.name, refusals);
+  const override = guarded.refusals.length > 0 ? options.overrideGuards : undefined;
+  let plans: readonly GroupPlan[] = guarded.plans;
+  if (override !== undefined) {
+    // The operator confirmed the refused deregistrations for this pass: audit who, why and what.
+    const confirmed = guarded.plans.flatMap((p) => p.refused ?? []);
+    log.warn('Safety guard overridden by an operator for one pass', {
+      by: override.by,
+      reason: override.reason,
+      refusals: guarded.refusals,
+      deregistrations: confirmed.map((c) => `${c.mapping} ${c.target.id}:${c.target.port}`),
+    });
+    if (!dryRun) deps.metrics.addMetric(METRICS.guardOverrides, MetricUnit.Count, confirmed.length);
+    plans = planned;
+  } else if (guarded.refusals.length > 0) {
+    for (const refusal of guarded.refusals) {
+      log.error(
+        'Safety guard refused part of the plan; the refused deregistrations wait, the rest is applied',
+        {
+          refusal,
+        },
+      );
+    }
+    deps.metrics.addMetric(METRICS.guardRefusals, MetricUnit.Count, guarded.refusals.length);
   }
+  // Quotas are checked on what would be written, before any write: a group (or the NLB) over one gets nothing.
+  const quotaRefusals = checkTargetQuotas(plans, judged);
+  if (quotaRefusals.length > 0) {
+    for (const refusal of quotaRefusals) {
+      log.error('Plan refused: it would pass an Elastic Load Balancing quota', {
+        quota: refusal.message,
+        targetGroupArns: refusal.targetGroupArns,
+      });
+    }
+    deps.metrics.addMetric(METRICS.quotaRefusals, MetricUnit.Count, quotaRefusals.length);
+    const blocked = new Map<string, string>();
+    for (const r of quotaRefusals) {
+      for (const arn of r.targetGroupArns)
+        blocked.set(arn, [blocked.get(arn), r.message].filter(Boolean).join('; '));
+    }
+    plans = plans.map((plan) => {
+      const because = blocked.get(plan.mapping.targetGroupArn);
+      if (because === undefined) return plan;
+      return {
+        ...plan,
+        changes: [],
+        refused: [...(plan.refused ?? []), ...plan.changes.map((c) => ({ ...c, refusedBecause: because }))],
+      };
+    });
+  }
+  const changes = plans.flatMap((p) => p.changes);
   const elapsedMs = Date.now() - started;
   if (!dryRun && elapsedMs > PASS_DEADLINE_MS) {
     log.error('Pass deadline reached before the writes; nothing written, the next pass retries', {
@@ -257,6 +326,9 @@ async function runPass(
     marked,
     groups: plans,
     changes,
+    guardRefusals: override === undefined ? guarded.refusals : [],
+    quotaRefusals: quotaRefusals.map((r) => r.message),
+    ...(override !== undefined && { overridden: { ...override, refusals: guarded.refusals } }),
     registered,
     deregistered,
     rejected,
@@ -279,9 +351,18 @@ async function runPass(
       draining: p.draining.length,
       preserved: p.preserved.length,
       changes: p.changes.length,
+      refused: p.refused?.length ?? 0,
+      kept: p.kept?.length ?? 0,
     })),
     durationMs,
   });
+  if (!dryRun && report.quotaRefusals.length > 0) {
+    throw new QuotaExceededError(cluster.name, report.quotaRefusals, report);
+  }
+  if (!dryRun && report.guardRefusals.length > 0) {
+    // The safe part is applied; the refusal still fails the pass, so it is counted and alarmed.
+    throw new GuardRefusalError(cluster.name, report.guardRefusals, report);
+  }
   return report;
 }
 

@@ -11,6 +11,7 @@ import { EXIT } from '../../../lambdas/cli/exit-codes';
 import { applyAwsOptions, type CliDeps, runCli } from '../../../lambdas/cli/program';
 import { humanLine, StderrLogger } from '../../../lambdas/cli/stderr-logger';
 import { ConfigError } from '../../../lambdas/domain/config';
+import type { ObservedTarget } from '../../../lambdas/domain/target';
 import { asgNode, FakeAws, fakeDeps } from '../../support/fake-aws';
 
 const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/0123456789abcdef';
@@ -52,11 +53,13 @@ async function run(
     tty?: boolean;
     input?: string;
     deps?: (logger: Logger) => CliDeps;
+    /** Targets the group holds (default: node 1's). */
+    targets?: ObservedTarget[];
   } = {},
 ): Promise<Ran> {
   const fake = new FakeAws();
   fake.addGroup('my-asg', [asgNode(1), asgNode(2)]);
-  fake.targets.set(TG, [{ id: '10.0.0.11', port: 30000, state: 'healthy' }]);
+  fake.targets.set(TG, options.targets ?? [{ id: '10.0.0.11', port: 30000, state: 'healthy' }]);
   let stdout = '';
   let stderr = '';
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
@@ -151,6 +154,74 @@ describe('CLI: argument parsing and exit codes', () => {
     });
     expect(flags).toEqual({ url: 'http://127.0.0.1:1', from: '--endpoint-url', profile: 'ops' });
     expect(environment).toEqual({ url: 'http://127.0.0.1:5000', from: 'AWS_ENDPOINT_URL' });
+  });
+});
+
+describe('CLI: refused deregistrations (issue 8)', () => {
+  /** Node 1 registered, two hand-made targets no node explains: the guard refuses their deregistration. */
+  const strangers: ObservedTarget[] = [
+    { id: '10.0.0.11', port: 30000, state: 'healthy' },
+    { id: '10.9.9.8', port: 30000, state: 'healthy' },
+    { id: '10.9.9.9', port: 30000, state: 'healthy' },
+  ];
+
+  it('plan shows the refused changes with the guard reason, and the registrations (it printed no plan)', async () => {
+    // Prepare
+    const config = file('refused.json', CONFIG);
+    // Act
+    const human = await run(['plan', '--config', config], { targets: strangers });
+    const json = await run(['plan', '--json', '--config', config], { targets: strangers });
+    // Assess
+    expect(human.code).toBe(EXIT.ok);
+    expect(human.stdout).toContain('+ register 10.0.0.12:30000 in a');
+    expect(human.stdout).toMatch(
+      /refused: deregister 10\.9\.9\.8:30000 in a: a: would deregister 2 of 3 serving targets/,
+    );
+    const doc = cliDocumentSchema.parse(JSON.parse(json.stdout)) as { clusters: { refused?: unknown[] }[] };
+    expect(doc.clusters[0]?.refused).toHaveLength(2);
+    expect(human.fake.writes).toEqual([]);
+  });
+
+  it('apply registers and leaves the refused deregistrations waiting, exit 1', async () => {
+    // Prepare
+    const config = file('refused-apply.json', CONFIG);
+    // Act
+    const ran = await run(['apply', '--yes', '--config', config], { targets: strangers });
+    // Assess
+    expect(ran.code).toBe(EXIT.error);
+    expect(ran.fake.writes).toEqual([`register ${TG} 10.0.0.12:30000`]);
+    expect(ran.stdout).toContain('refused: deregister 10.9.9.9:30000 in a');
+  });
+
+  it('apply --confirm-deregistrations applies them for this run, logging who and why', async () => {
+    // Prepare
+    const config = file('refused-confirm.json', CONFIG);
+    // Act
+    const ran = await run(
+      ['apply', '--yes', '--confirm-deregistrations', 'old hand-made targets', '--config', config],
+      { targets: strangers, env: { USER: 'alice' } },
+    );
+    // Assess
+    expect(ran.code).toBe(EXIT.ok);
+    expect(ran.fake.writes).toEqual([
+      `register ${TG} 10.0.0.12:30000`,
+      `deregister ${TG} 10.9.9.8:30000,10.9.9.9:30000`,
+    ]);
+    expect(ran.stderr).toContain('Safety guard overridden by an operator for one pass');
+    expect(ran.stderr).toContain('alice');
+    expect(ran.stderr).toContain('old hand-made targets');
+  });
+
+  it('a blank reason is refused before anything runs', async () => {
+    // Prepare
+    const config = file('refused-blank.json', CONFIG);
+    // Act
+    const ran = await run(['apply', '--yes', '--confirm-deregistrations', ' ', '--config', config], {
+      targets: strangers,
+    });
+    // Assess
+    expect(ran.code).not.toBe(EXIT.ok);
+    expect(ran.fake.writes).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { judgeNode, mergeNodes, type Node } from '../../../lambdas/domain/node';
+import { isUnknown, judgeNode, mergeNodes, type Node } from '../../../lambdas/domain/node';
 
 const base: Node = {
   instanceId: 'i-0000000000000000a',
@@ -60,7 +60,12 @@ describe('Function: judgeNode', () => {
     // Act
     const verdict = judgeNode(base, { leaving: [base.instanceId] });
     // Assess
-    expect(verdict).toEqual({ desired: false, reason: 'an event says it is leaving', leaving: true });
+    expect(verdict).toEqual({
+      desired: false,
+      reason: 'an event says it is leaving',
+      leaving: true,
+      evidence: 'event',
+    });
   });
 
   it('desires a node an event says is launching, even before the ASG lists it', () => {
@@ -76,11 +81,96 @@ describe('Function: judgeNode', () => {
     expect(judgeNode(node, { launching: ['i-2'] }).desired).toBe(true);
   });
 
-  it('does not desire a node without a private IP', () => {
+  it('judges a node without a private IP unknown, never leaving (issue 8: it was deregistered)', () => {
     // Prepare
     const { privateIp: _ip, ...noIp } = base;
     // Act & Assess
-    expect(judgeNode(noIp)).toEqual({ desired: false, reason: 'no private IP yet', leaving: false });
+    expect(judgeNode(noIp)).toEqual({
+      desired: false,
+      reason: 'unknown: no private IP; its targets are kept',
+      leaving: false,
+      unknown: true,
+    });
+  });
+});
+
+describe('Evidence table (docs/safety.md)', () => {
+  const NOW = Date.parse('2026-12-01T00:00:00Z');
+  const { privateIp: _ip, ec2State: _state, ...undescribed } = base;
+  const { lifecycleState: _ls, ...noLifecycle } = base;
+
+  it.each([
+    [
+      'an InService node missing from DescribeInstances',
+      undescribed as Node,
+      /not in the DescribeInstances answer/,
+    ],
+    ['an InService node without LifecycleState', noLifecycle as Node, /no lifecycle state/],
+    ['an InService node without private IP', { ...base, privateIp: undefined } as Node, /no private IP/],
+  ])('judges %s unknown: neither desired nor leaving', (_name, node, reason) => {
+    // Act
+    const verdict = judgeNode(node);
+    // Assess
+    expect(isUnknown(verdict)).toBe(true);
+    expect(verdict.desired).toBe(false);
+    expect(verdict.reason).toMatch(reason);
+  });
+
+  it('lets a stale EC2 stopping event lose to the current answer: the instance runs (it was deregistered)', () => {
+    // Act
+    const verdict = judgeNode(base, { leaving: [base.instanceId], eventTime: NOW - 60_000 }, NOW);
+    // Assess
+    expect(verdict).toEqual({ desired: true, reason: 'lifecycle state InService' });
+  });
+
+  it('lets an event win when it is not older than the describe answer, or the answer is silent', () => {
+    // Act & Assess
+    const hint = { leaving: [base.instanceId] };
+    expect(judgeNode(base, { ...hint, eventTime: NOW }, NOW)).toMatchObject({
+      leaving: true,
+      evidence: 'event',
+    });
+    expect(judgeNode(base, hint, NOW)).toMatchObject({ leaving: true, evidence: 'event' });
+    const onlyNamed: Node = {
+      ...base,
+      origins: [],
+      autoScalingGroupName: undefined,
+      lifecycleState: undefined,
+    };
+    expect(judgeNode(onlyNamed, { ...hint, eventTime: NOW - 60_000 }, NOW)).toMatchObject({
+      leaving: true,
+      evidence: 'event',
+    });
+  });
+
+  it('keeps a drain mark and a held terminate (Terminating:Wait) strong, whatever an event says', () => {
+    // Act & Assess
+    const marked = { ...base, drainMark: { reason: 'operator' as const } };
+    expect(judgeNode(marked, { launching: [base.instanceId] })).toMatchObject({
+      leaving: true,
+      evidence: 'mark',
+    });
+    expect(judgeNode({ ...base, lifecycleState: 'Terminating:Wait' })).toMatchObject({
+      leaving: true,
+      evidence: 'describe',
+    });
+    expect(judgeNode({ ...base, ec2State: 'stopping' }, {}, NOW)).toMatchObject({
+      leaving: true,
+      evidence: 'describe',
+    });
+  });
+
+  it('never desires a running instance discovery did not list (only an event named it)', () => {
+    // Prepare
+    const named: Node = {
+      instanceId: 'i-9',
+      privateIp: '10.0.0.9',
+      ec2State: 'running',
+      securityGroupIds: [],
+      origins: [],
+    };
+    // Act & Assess
+    expect(judgeNode(named).desired).toBe(false);
   });
 });
 

@@ -5,11 +5,14 @@ import { TARGET_STATES, targetKey } from '../../../lambdas/domain/target';
 import {
   applyChanges,
   checkGuards,
+  countsTowardGuard,
   type GroupPlan,
+  guardPlans,
   isPreserved,
   judgeNodes,
   planTargetGroup,
   type ResolvedPortMapping,
+  SERVING_STATES,
 } from '../../../lambdas/domain/target-plan';
 
 const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef';
@@ -157,7 +160,7 @@ describe('Function: checkGuards', () => {
     });
     // Assess
     expect(refusals).toEqual([
-      'app: would deregister 3 of 4 healthy targets whose nodes vanished, more than the allowed share 0.5',
+      'app: would deregister 3 of 4 serving targets without describe or drain-mark evidence, more than the allowed share 0.5',
     ]);
   });
 
@@ -217,6 +220,110 @@ describe('Function: checkGuards', () => {
         desiredNodeCount: 0,
       }),
     ).toEqual([]);
+  });
+});
+
+describe('Issue 8: evidence and partial refusals', () => {
+  const NOW = Date.parse('2026-12-01T00:00:00Z');
+  const context = { maxDeregisterShare: 0.5, asgDesiredCapacity: 4, desiredNodeCount: 1 };
+  const four = [healthy('10.0.0.2'), healthy('10.0.0.3'), healthy('10.0.0.4'), healthy('10.0.0.5')];
+
+  it('keeps the target of an unknown node (no lifecycle state): neither registered nor deregistered', () => {
+    // Prepare: the ASG answer lacks LifecycleState for node 2; node 1 is InService
+    const { lifecycleState: _ls, ...blank } = node(2);
+    const plan = planTargetGroup(
+      instanceMapping,
+      judgeNodes([node(1), blank as Node]),
+      [healthy('i-00000000000000001'), healthy('i-00000000000000002')],
+      [],
+    );
+    // Assess
+    expect(plan.changes).toEqual([]);
+    expect(plan.kept?.map((t) => t.id)).toEqual(['i-00000000000000002']);
+  });
+
+  it('holds back vanished deregistrations of an IP group while a node is unknown without IP', () => {
+    // Prepare: node 2 is InService but DescribeInstances did not answer for it (no IP to match its target)
+    const { privateIp: _ip, ec2State: _s, ...undescribed } = node(2);
+    const plan = planTargetGroup(
+      ipMapping,
+      judgeNodes([node(1), undescribed as Node]),
+      [healthy('10.0.0.2'), healthy('10.0.0.3')],
+      [],
+    );
+    // Assess
+    expect(plan.changes).toEqual([]);
+    expect(plan.heldBack?.map((c) => `${c.target.id} ${c.heldBecause}`)).toEqual([
+      expect.stringMatching(/^10\.0\.0\.3 node\(s\) i-0+2 unknown without a private IP/),
+    ]);
+  });
+
+  it('does not deregister a running node on a stale EC2 stopping event', () => {
+    // Act
+    const plan = planTargetGroup(
+      ipMapping,
+      judgeNodes([node(1), node(2)], { leaving: [node(1).instanceId], eventTime: NOW - 5_000 }, NOW),
+      [healthy('10.0.0.2'), healthy('10.0.0.3')],
+      [],
+    );
+    // Assess
+    expect(plan.changes).toEqual([]);
+  });
+
+  it('counts event-backed leaving deregistrations toward the share (they were not counted)', () => {
+    // Prepare: three InService nodes an event (not the describe answer, not a mark) says are leaving
+    const nodes = [node(1), node(2), node(3), node(4)];
+    const hints = { leaving: [node(2).instanceId, node(3).instanceId, node(4).instanceId] };
+    const plan = planTargetGroup(ipMapping, judgeNodes(nodes, hints), four, []);
+    // Act & Assess
+    expect(plan.changes.every((c) => c.action === 'deregister' && c.kind === 'leaving')).toBe(true);
+    expect(checkGuards([plan], context)).toHaveLength(1);
+  });
+
+  it('counts initial and unhealthy targets too, the share computed on what the group serves', () => {
+    // Prepare: 3 of 4 targets vanish; none is healthy yet (it let them all go)
+    const observed = [
+      healthy('10.0.0.2', 30000, 'initial'),
+      healthy('10.0.0.3', 30000, 'initial'),
+      healthy('10.0.0.4', 30000, 'unhealthy'),
+      healthy('10.0.0.5', 30000, 'initial'),
+    ];
+    // Act & Assess
+    expect(checkGuards([planTargetGroup(ipMapping, judgeNodes([node(1)]), observed, [])], context)).toEqual([
+      'app: would deregister 3 of 4 serving targets without describe or drain-mark evidence, more than the allowed share 0.5',
+    ]);
+  });
+
+  it('does not count describe-backed or mark-backed deregistrations', () => {
+    // Prepare: node 2 Terminating:Wait (describe), node 3 marked, node 4 EC2 stopping
+    const nodes = [
+      node(1),
+      node(2, 'Terminating:Wait'),
+      { ...node(3), drainMark: { reason: 'operator' as const } },
+      { ...node(4), ec2State: 'stopping' },
+    ];
+    // Act & Assess
+    expect(checkGuards([planTargetGroup(ipMapping, judgeNodes(nodes), four, [])], context)).toEqual([]);
+  });
+
+  it('refuses only the risky part: registrations and describe-backed deregistrations stay (a stranger blocked all)', () => {
+    // Prepare: two stranger healthy targets no node explains, two new nodes, one node Terminating:Wait
+    const nodes = [node(1), node(2), node(3, 'Terminating:Wait')];
+    const observed = [healthy('10.9.9.8'), healthy('10.9.9.9'), healthy('10.0.0.4')];
+    const plan = planTargetGroup(ipMapping, judgeNodes(nodes), observed, []);
+    // Act
+    const { plans, refusals } = guardPlans([plan], { ...context, desiredNodeCount: 2 });
+    // Assess
+    expect(refusals).toHaveLength(1);
+    expect(plans[0]?.changes.map((c) => `${c.action} ${c.target.id}`)).toEqual([
+      'register 10.0.0.2',
+      'register 10.0.0.3',
+      'deregister 10.0.0.4',
+    ]);
+    expect(plans[0]?.refused?.map((c) => `${c.action} ${c.target.id} ${c.refusedBecause}`)).toEqual([
+      `deregister 10.9.9.8 ${refusals[0]}`,
+      `deregister 10.9.9.9 ${refusals[0]}`,
+    ]);
   });
 });
 
@@ -302,12 +409,25 @@ describe('Properties: planTargetGroup', () => {
           asgDesiredCapacity: 0,
           desiredNodeCount: judged.filter((j) => j.verdict.desired).length,
         });
-        const healthyCount = plan.observedOwned.filter((t) => t.state === 'healthy').length;
-        const vanished = plan.changes.filter(
-          (c) => c.action === 'deregister' && c.kind === 'vanished' && c.observedState === 'healthy',
+        const serving = plan.observedOwned.filter((t) => SERVING_STATES.has(t.state)).length;
+        const counted = plan.changes.filter(
+          (c) => countsTowardGuard(c) && c.action === 'deregister' && SERVING_STATES.has(c.observedState),
         ).length;
-        // Refused exactly when the vanished healthy targets exceed the allowed share, never otherwise.
-        expect(refusals.length > 0).toBe(vanished > healthyCount * share);
+        // Refused exactly when the unbacked deregistrations of serving targets exceed the allowed share.
+        expect(refusals.length > 0).toBe(counted > serving * share);
+        // And a refusal refuses only those: what is left to apply stays within the share.
+        const { plans } = guardPlans([plan], {
+          maxDeregisterShare: share,
+          asgDesiredCapacity: 0,
+          desiredNodeCount: judged.filter((j) => j.verdict.desired).length,
+        });
+        const left = plans[0]?.changes.filter(
+          (c) => countsTowardGuard(c) && c.action === 'deregister' && SERVING_STATES.has(c.observedState),
+        ).length;
+        expect((left ?? 0) <= serving * share).toBe(true);
+        expect(plans[0]?.changes.filter((c) => c.action === 'register')).toEqual(
+          plan.changes.filter((c) => c.action === 'register'),
+        );
       }),
     );
   });

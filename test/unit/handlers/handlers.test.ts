@@ -188,9 +188,11 @@ describe('Handler: reconcile', () => {
     expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`]);
   });
 
-  it('treats an ASG terminate-successful event as evidence the instance is leaving', async () => {
-    // Prepare
-    const { fake, deps } = world();
+  it('treats an ASG terminate-successful event as evidence the instance is leaving, once the ASG dropped it', async () => {
+    // Prepare: the ASG no longer lists the instance; EC2 still describes it (its IP names the target)
+    const { fake, deps, existing, launching } = world();
+    fake.addGroup('my-asg', [existing]);
+    fake.instances.set(launching.instanceId, launching);
     fake.targets.set(TG, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.99', port: 30000, state: 'healthy' },
@@ -200,6 +202,42 @@ describe('Handler: reconcile', () => {
     await handler(fixture('asg-terminate-successful'));
     // Assess
     expect(fake.writes).toEqual([`deregister ${TG} 10.0.0.99:30000`]);
+  });
+
+  it('lets a stale ASG terminate-successful event lose to the current describe answer (issue 8)', async () => {
+    // Prepare: the event is from 2015; today the ASG and EC2 show the instance in service and running
+    const { fake, deps } = world();
+    fake.addGroup('my-asg', [
+      asgNode(1),
+      { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' },
+    ]);
+    fake.targets.set(TG, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.0.0.99', port: 30000, state: 'healthy' },
+    ]);
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    await handler(fixture('asg-terminate-successful'));
+    // Assess
+    expect(fake.writes).toEqual([]);
+  });
+
+  it('checks a stale EC2 stopping event against the instance: a running node keeps its target (issue 8)', async () => {
+    // Prepare
+    const { fake, deps } = world();
+    const node = { ...asgNode(2), instanceId: 'i-0abcd1111abcd1111', privateIp: '10.0.0.55' };
+    fake.addGroup('my-asg', [asgNode(1), node]);
+    fake.targets.set(TG, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.0.0.55', port: 30000, state: 'healthy' },
+    ]);
+    const event = fixture('ec2-state-change-terminated');
+    event.detail = { 'instance-id': node.instanceId, state: 'stopping' };
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    await handler(event);
+    // Assess
+    expect(fake.writes).toEqual([]);
   });
 
   it('deregisters a spot instance on its interruption warning', async () => {
@@ -238,6 +276,22 @@ describe('Handler: reconcile', () => {
     expect(addMetric).toHaveBeenCalledWith('EventsRejected', 'Count', 1);
     expect(fake.writes).toEqual([]);
     expect(deps.holds.sent).toEqual([]);
+  });
+
+  it('registers despite a refusal: a stranger target waits, the new node is registered (issue 8)', async () => {
+    // Prepare: a hand-made healthy target no node explains; the launching node is not registered yet
+    const { fake, deps } = world();
+    fake.targets.set(TG, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.9.9.8', port: 30000, state: 'healthy' },
+      { id: '10.9.9.9', port: 30000, state: 'healthy' },
+    ]);
+    const handler = createReconcileHandler(config, deps);
+    // Act
+    const result = await handler(fixture('scheduled'));
+    // Assess
+    expect(result.failures).toEqual([expect.stringContaining('GuardRefusalError')]);
+    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`]);
   });
 
   it('reports a guard refusal loudly (log, metrics) without failing the invocation or holding the lane', async () => {

@@ -1,5 +1,6 @@
 import { parseSyncConfig } from '../../../lambdas/domain/config';
-import { reconcileCluster } from '../../../lambdas/sync/reconcile-pass';
+import { GuardRefusalError, QuotaExceededError } from '../../../lambdas/domain/errors';
+import { type PassReport, reconcileCluster } from '../../../lambdas/sync/reconcile-pass';
 import { asgNode, FakeAws, fakeDeps } from '../../support/fake-aws';
 
 const TG_A = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/a/0123456789abcdef';
@@ -136,5 +137,187 @@ describe('Use case: reconcileCluster', () => {
     await reconcileCluster(config, cluster, { ...deps, extraSteps: [step] }, { trigger: 'test' });
     // Assess
     expect(seen).toEqual(['writes so far: 4', asgNode(2).instanceId, asgNode(3).instanceId]);
+  });
+});
+
+describe('Use case: reconcileCluster, issue 8 (weak evidence, partial refusals, quotas)', () => {
+  const NOW = Date.parse('2026-12-01T00:00:00Z');
+  const single = parseSyncConfig({
+    clusters: [
+      {
+        name: 'prod',
+        nodeSource: { autoScalingGroups: ['my-asg'] },
+        portMappings: [{ name: 'a', targetGroupArn: TG_A, nodePort: 30000 }],
+      },
+    ],
+  });
+  const singleCluster = single.clusters[0] ?? cluster;
+
+  /** Two InService nodes, both registered and healthy. */
+  function steadyWorld() {
+    const fake = new FakeAws();
+    fake.addGroup('my-asg', [asgNode(1), asgNode(2)]);
+    fake.targets.set(TG_A, [
+      { id: '10.0.0.11', port: 30000, state: 'healthy' },
+      { id: '10.0.0.12', port: 30000, state: 'healthy' },
+    ]);
+    return { fake, deps: fakeDeps(fake) };
+  }
+
+  it.each([
+    [
+      'is missing from the DescribeInstances answer',
+      (fake: FakeAws) => fake.instances.delete(asgNode(2).instanceId),
+    ],
+    [
+      'has no PrivateIpAddress',
+      (fake: FakeAws) => fake.instances.set(asgNode(2).instanceId, { ...asgNode(2), privateIp: undefined }),
+    ],
+    [
+      'has no LifecycleState in the ASG answer',
+      (fake: FakeAws) => {
+        const group = fake.groups.get('my-asg');
+        if (group === undefined) throw new Error('no group');
+        fake.groups.set('my-asg', {
+          ...group,
+          instances: group.instances.map((i) =>
+            i.instanceId === asgNode(2).instanceId
+              ? { ...i, lifecycleState: undefined as unknown as string }
+              : i,
+          ),
+        });
+      },
+    ],
+  ])('never deregisters an InService node that %s (it was deregistered)', async (_name, damage) => {
+    // Prepare
+    const { fake, deps } = steadyWorld();
+    damage(fake);
+    // Act
+    const report = await reconcileCluster(single, singleCluster, deps, { trigger: 'test', now: NOW });
+    // Assess
+    expect(fake.writes).toEqual([]);
+    expect(report.nodes.find((n) => n.instanceId === asgNode(2).instanceId)?.reason).toMatch(/^unknown: /);
+  });
+
+  it('checks a stale EC2 stopping event against the instance it describes: a running node stays', async () => {
+    // Prepare
+    const { fake, deps } = steadyWorld();
+    // Act
+    await reconcileCluster(single, singleCluster, deps, {
+      trigger: 'EC2 Instance State-change Notification',
+      hints: { leaving: [asgNode(2).instanceId], eventTime: NOW - 30_000 },
+      now: NOW,
+    });
+    // Assess
+    expect(fake.writes).toEqual([]);
+  });
+
+  /** A hand-made setup left two healthy targets no node explains; two nodes are not registered yet. */
+  function strangerWorld() {
+    const fake = new FakeAws();
+    fake.addGroup('my-asg', [asgNode(1), asgNode(2)]);
+    fake.targets.set(TG_A, [
+      { id: '10.9.9.8', port: 30000, state: 'healthy' },
+      { id: '10.9.9.9', port: 30000, state: 'healthy' },
+    ]);
+    return { fake, deps: fakeDeps(fake) };
+  }
+
+  it('applies the registrations a refusal used to block, and reports the refused deregistrations', async () => {
+    // Prepare
+    const { fake, deps } = strangerWorld();
+    const addMetric = jest.spyOn(deps.metrics, 'addMetric');
+    // Act
+    const pass = reconcileCluster(single, singleCluster, deps, { trigger: 'test', now: NOW });
+    // Assess: the pass still fails loudly, with its report
+    const error = (await pass.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as GuardRefusalError;
+    expect(error).toBeInstanceOf(GuardRefusalError);
+    expect(fake.writes).toEqual([`register ${TG_A} 10.0.0.11:30000,10.0.0.12:30000`]);
+    const report = error.report as PassReport;
+    expect(report.registered).toBe(2);
+    expect(report.groups[0]?.refused?.map((c) => `${c.target.id} ${c.refusedBecause}`)).toEqual([
+      expect.stringMatching(/^10\.9\.9\.8 a: would deregister 2 of 2 serving targets/),
+      expect.stringMatching(/^10\.9\.9\.9 a: would deregister 2 of 2 serving targets/),
+    ]);
+    expect(addMetric).toHaveBeenCalledWith('GuardRefusals', 'Count', 1);
+    expect(addMetric).toHaveBeenCalledWith('PassFailures', 'Count', 1);
+  });
+
+  it('shows the refused changes with the guard reason in a dry run (plan), without failing', async () => {
+    // Prepare
+    const { fake, deps } = strangerWorld();
+    // Act
+    const report = await reconcileCluster(single, singleCluster, deps, { trigger: 'cli', dryRun: true });
+    // Assess
+    expect(fake.writes).toEqual([]);
+    expect(report.changes.map((c) => c.action)).toEqual(['register', 'register']);
+    expect(report.guardRefusals).toHaveLength(1);
+    expect(report.groups[0]?.refused).toHaveLength(2);
+  });
+
+  it('applies the refused deregistrations for one pass when an operator confirms them, audited', async () => {
+    // Prepare
+    const { fake, deps } = strangerWorld();
+    const child = deps.logger.createChild();
+    const warn = jest.spyOn(child, 'warn');
+    jest.spyOn(deps.logger, 'createChild').mockReturnValue(child);
+    const addMetric = jest.spyOn(deps.metrics, 'addMetric');
+    // Act
+    const report = await reconcileCluster(single, singleCluster, deps, {
+      trigger: 'cli',
+      overrideGuards: { by: 'alice', reason: 'hand-made targets of the old setup' },
+    });
+    // Assess
+    expect(fake.writes).toEqual([
+      `register ${TG_A} 10.0.0.11:30000,10.0.0.12:30000`,
+      `deregister ${TG_A} 10.9.9.8:30000,10.9.9.9:30000`,
+    ]);
+    expect(report.overridden).toEqual(
+      expect.objectContaining({ by: 'alice', reason: 'hand-made targets of the old setup' }),
+    );
+    expect(warn).toHaveBeenCalledWith(
+      'Safety guard overridden by an operator for one pass',
+      expect.objectContaining({ by: 'alice', deregistrations: ['a 10.9.9.8:30000', 'a 10.9.9.9:30000'] }),
+    );
+    expect(addMetric).toHaveBeenCalledWith('GuardOverrides', 'Count', 2);
+    expect(addMetric).not.toHaveBeenCalledWith('GuardRefusals', 'Count', expect.anything());
+  });
+
+  it('refuses a plan over a target quota before any write, naming the quota, counted', async () => {
+    // Prepare: the group holds 999 preserved-looking strangers... of its own; two more would pass 1,000
+    const fake = new FakeAws();
+    fake.addGroup('my-asg', [asgNode(1), asgNode(2)]);
+    const preservedConfig = parseSyncConfig({
+      clusters: [
+        {
+          name: 'prod',
+          nodeSource: { autoScalingGroups: ['my-asg'] },
+          portMappings: [{ name: 'a', targetGroupArn: TG_A, nodePort: 30000 }],
+          preservedTargets: ['172.16.0.0/16'],
+        },
+      ],
+    });
+    fake.targets.set(
+      TG_A,
+      Array.from({ length: 999 }, (_, i) => ({
+        id: `172.16.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+        port: 30000,
+        state: 'healthy' as const,
+      })),
+    );
+    const deps = fakeDeps(fake);
+    const addMetric = jest.spyOn(deps.metrics, 'addMetric');
+    // Act
+    const pass = reconcileCluster(preservedConfig, preservedConfig.clusters[0] ?? cluster, deps, {
+      trigger: 'test',
+    });
+    // Assess
+    await expect(pass).rejects.toThrow(QuotaExceededError);
+    await expect(pass).rejects.toThrow(/1001 targets, over the quota of 1000 targets per target group/);
+    expect(fake.writes).toEqual([]);
+    expect(addMetric).toHaveBeenCalledWith('QuotaRefusals', 'Count', 1);
   });
 });
