@@ -14,7 +14,7 @@ export type RuleKind = (typeof RULE_KINDS)[keyof typeof RULE_KINDS];
 
 /** EventBridge allows 64 characters; the longest kind plus its dash takes 11. */
 const RULE_NAME_MAX = 64;
-/** The part of ownerId every rule name starts with; queue policies match rules on it. */
+/** The part of ownerId every rule name starts with (the lane refuses to admit a rule without it). */
 const OWNER_PREFIX_MAX = 20;
 
 function shortHash(text: string): string {
@@ -22,8 +22,9 @@ function shortHash(text: string): string {
 }
 
 /**
- * The prefix every rule name of a deployment starts with. Queue policies admit EventBridge on
- * `rule/<prefix>*`, one statement for any number of clusters (SQS allows 20 statements per policy).
+ * The prefix every rule name of a deployment starts with. The queue policies no longer match on it:
+ * they list the exact ARN of every rule that targets the lane (infra/constructs/pass-lane.ts), and the
+ * lane refuses at synth to admit a rule whose name lacks the prefix.
  */
 export function ruleNamePrefix(ownerId: string): string {
   return ownerId.slice(0, OWNER_PREFIX_MAX);
@@ -36,7 +37,7 @@ export function ruleNamePrefix(ownerId: string): string {
  */
 export function ruleName(ownerId: string, cluster: string, kind: RuleKind): string {
   const full = `${ownerId}-${cluster}-${kind}`;
-  // Either form starts with ruleNamePrefix(ownerId), which the queue policies rely on.
+  // Either form starts with ruleNamePrefix(ownerId), which the lane checks before admitting a rule.
   if (full.length <= RULE_NAME_MAX) return full;
   const budget = RULE_NAME_MAX - OWNER_PREFIX_MAX - kind.length - 8 - 3;
   return `${ruleNamePrefix(ownerId)}-${cluster.slice(0, budget)}-${shortHash(`${ownerId}/${cluster}`)}-${kind}`;

@@ -2,8 +2,9 @@ import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { ClusterConfig } from '../../lambdas/domain/config';
+import { normaliseRecordName } from '../../lambdas/domain/dns-records';
 import { drainMarkTagKey } from '../../lambdas/domain/drain-mark';
-import { CLUSTER_TAG_KEY } from '../../lambdas/domain/ingress-rules';
+import { CLUSTER_TAG_KEY, trafficProtocols } from '../../lambdas/domain/ingress-rules';
 
 /** What one cluster may touch, with the target group ARNs resolved (imported or created). */
 export interface ClusterAccess {
@@ -45,8 +46,79 @@ export const READ_ACTIONS = [
   'elasticloadbalancing:DescribeTargetHealth',
 ] as const;
 
-/** Record types the DNS sync writes: alias A/AAAA, node A, SRV, and the TXT ownership markers. */
-export const RECORD_TYPES = ['A', 'AAAA', 'SRV', 'TXT'] as const;
+/**
+ * The ChangeResourceRecordSets actions the DNS sync sends (lambdas/domain/dns-records.ts `planRecords`):
+ * CREATE for a new name and its marker, UPSERT for a changed set, DELETE for a set no longer wanted
+ * (the node A record when no node is desired, an AAAA record when the NLB is no longer dualstack).
+ */
+export const RECORD_ACTIONS = ['CREATE', 'DELETE', 'UPSERT'] as const;
+
+/**
+ * The values of the Kubernetes cluster tag (`kubernetes.io/cluster/<name>`) that Kubernetes documents:
+ * `owned` (the resource belongs to the cluster) and `shared` (used by it and others).
+ */
+export const KUBERNETES_CLUSTER_TAG_VALUES = ['owned', 'shared'] as const;
+
+/**
+ * A record name as the condition key `route53:ChangeResourceRecordSetsNormalizedRecordNames` carries it
+ * (Route 53 developer guide, "Using IAM policy conditions for fine-grained access control"): lower case,
+ * no trailing dot, and every character other than a-z, 0-9, `-`, `_` and `.` as a backslash and its
+ * three-digit octal code (`*` is `\052`), one code per UTF-8 byte.
+ * @example iamRecordName('*.Apps.example.com.') // '\\052.apps.example.com'
+ */
+export function iamRecordName(name: string): string {
+  const bare = normaliseRecordName(name).slice(0, -1);
+  let normalized = '';
+  for (const byte of Buffer.from(bare, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    normalized += /^[a-z0-9_.-]$/.test(char) ? char : `\\${byte.toString(8).padStart(3, '0')}`;
+  }
+  return normalized;
+}
+
+/** What one cluster's DNS sync may write: the names, the record types and the change actions. */
+export interface RecordScope {
+  readonly hostedZoneId: string;
+  /** Normalized as the condition key compares them, sorted. */
+  readonly names: readonly string[];
+  readonly types: readonly string[];
+  readonly actions: readonly string[];
+}
+
+/**
+ * The record names and types a cluster's DNS sync writes (lambdas/domain/dns-records.ts `desireRecords`
+ * and `planRecords`): per alias name an alias A, and an alias AAAA when the NLB is dualstack (unknown at
+ * synth for an imported NLB; the stack creates IPv4 ones); the node A record set; per port mapping and
+ * protocol an SRV record `_<mapping>._<tcp|udp>.<srvDomain>`; and the TXT ownership marker at every one
+ * of these names. Undefined when the cluster has no `dns`.
+ */
+export function recordScopeOf(cluster: ClusterConfig): RecordScope | undefined {
+  const dns = cluster.dns;
+  if (dns === undefined) return undefined;
+  const names = [...dns.aliasNames];
+  const types = new Set<string>(['TXT']);
+  if (dns.aliasNames.length > 0) {
+    types.add('A');
+    if (cluster.loadBalancer.create === undefined) types.add('AAAA');
+  }
+  if (dns.nodeRecordName !== undefined) {
+    names.push(dns.nodeRecordName);
+    types.add('A');
+  }
+  if (dns.srvDomain !== undefined) {
+    const domain = normaliseRecordName(dns.srvDomain);
+    for (const mapping of cluster.portMappings) {
+      for (const protocol of trafficProtocols(mapping)) names.push(`_${mapping.name}._${protocol}.${domain}`);
+    }
+    types.add('SRV');
+  }
+  return {
+    hostedZoneId: dns.hostedZoneId,
+    names: unique(names.map(iamRecordName)).sort(),
+    types: [...types].sort(),
+    actions: [...RECORD_ACTIONS],
+  };
+}
 
 const SG_WRITE_ACTIONS = [
   'ec2:AuthorizeSecurityGroupIngress',
@@ -183,7 +255,12 @@ export function syncPolicyStatements(props: SyncAccess): PolicyStatement[] {
         sid: `WriteKubernetesSecurityGroups${index}`,
         actions: SG_WRITE_ACTIONS,
         resources: [arn('ec2', 'security-group/*')],
-        conditions: { StringLike: { [`aws:ResourceTag/kubernetes.io/cluster/${cluster.name}`]: '*' } },
+        // Only the values Kubernetes documents, not any value (StringLike '*').
+        conditions: {
+          StringEquals: {
+            [`aws:ResourceTag/kubernetes.io/cluster/${cluster.name}`]: [...KUBERNETES_CLUSTER_TAG_VALUES],
+          },
+        },
       }),
     );
   }
@@ -199,21 +276,32 @@ export function syncPolicyStatements(props: SyncAccess): PolicyStatement[] {
   }
 
   const zones = unique(access.flatMap((a) => (a.cluster.dns ? [a.cluster.dns.hostedZoneId] : []))).sort();
-  if (zones.length > 0) {
-    const zoneArns = zones.map((zone) => arn('route53', `hostedzone/${zone}`, false));
+  const zoneArn = (zone: string) => arn('route53', `hostedzone/${zone}`, false);
+  // One statement per cluster: a pass sends one cluster's changes per call, and the three keys are
+  // evaluated over the whole request (every name, every type, every action of the batch must be listed).
+  for (const [index, scope] of access.map((a) => recordScopeOf(a.cluster)).entries()) {
+    if (scope === undefined) continue;
     statements.push(
       new PolicyStatement({
-        sid: 'WriteConfiguredHostedZones',
+        sid: `WriteOwnRecordsOfCluster${index}`,
         actions: ['route53:ChangeResourceRecordSets'],
-        resources: zoneArns,
+        resources: [zoneArn(scope.hostedZoneId)],
         conditions: {
-          'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': [...RECORD_TYPES] },
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [...scope.names],
+            'route53:ChangeResourceRecordSetsRecordTypes': [...scope.types],
+            'route53:ChangeResourceRecordSetsActions': [...scope.actions],
+          },
         },
       }),
+    );
+  }
+  if (zones.length > 0) {
+    statements.push(
       new PolicyStatement({
         sid: 'ReadConfiguredHostedZones',
         actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'],
-        resources: zoneArns,
+        resources: zones.map(zoneArn),
       }),
     );
   }
