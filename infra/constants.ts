@@ -5,8 +5,16 @@
 
 /** Names shared between the stack and the Lambda code (see lambdas/runtime/environment.ts). */
 export const SYNC_ENVIRONMENT = {
-  /** The validated configuration as compact JSON. */
-  config: 'NLB_SYNC_CONFIG',
+  /**
+   * The name of the validated configuration file bundled with the function's code, beside index.js
+   * (`BUNDLED_CONFIG_FILE`); the Lambda reads it at init (docs/deploy.md, "Config delivery").
+   */
+  bundledConfig: 'NLB_SYNC_CONFIG_BUNDLED',
+  /**
+   * Only in create mode: the created NLB and target group ARNs (CloudFormation references) as compact
+   * JSON, with the digest of the bundled file they belong to; merged into the file's config at init.
+   */
+  deployTimeValues: 'NLB_SYNC_CONFIG_REFS',
   /**
    * URL of the wait queue. A held lifecycle action is re-checked by sending a message here with
    * `DelaySeconds`: the function never sleeps, the queue holds the wait.
@@ -20,6 +28,9 @@ export const SYNC_ENVIRONMENT = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
+
+/** The file name of the configuration bundled beside the function's index.js. */
+export const BUNDLED_CONFIG_FILE = 'sync.config.json';
 
 /** The product's own names in logs and metrics. */
 export const PRODUCT = {

@@ -9,8 +9,11 @@ export class EnvironmentTooLargeError extends Error {
     super(
       `The environment of function "${functionId}" is about ${sizeBytes} bytes, over Lambda's limit of ` +
         `${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes (4 KB) for all environment variables of a function together. ` +
-        `The largest variable is ${largest}; shorten the sync configuration (fewer clusters or port mappings ` +
-        'per deployment, shorter names) or split it into several deployments with distinct ownerId values.',
+        `The largest variable is ${largest}. The sync configuration itself travels as a file in the ` +
+        "function's code and has no such limit; what counts here are the deploy-time ARNs of the load balancers " +
+        'and target groups the stack creates (loadBalancer.create, about 160 bytes each in NLB_SYNC_CONFIG_REFS): ' +
+        'create fewer per deployment, import existing ones by ARN instead, or split the configuration into ' +
+        'several deployments with distinct ownerId values.',
     );
     this.name = 'EnvironmentTooLargeError';
     this.sizeBytes = sizeBytes;

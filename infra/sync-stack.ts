@@ -1,8 +1,15 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import type { SyncConfig } from '../lambdas/domain/config';
+import { parseSyncConfig, parseSyncConfigText, type SyncConfig } from '../lambdas/domain/config';
 import {
+  type ClusterDeployTimeValues,
+  configDigest,
+  type DeployTimeValues,
+  mergeDeployTimeValues,
+} from '../lambdas/runtime/environment';
+import {
+  BUNDLED_CONFIG_FILE,
   FUNCTION_DEFAULTS,
   PASS_HANDLER_ENTRY,
   PRODUCT,
@@ -43,6 +50,8 @@ export class NlbNodeportSyncStack extends Stack {
   public readonly waitQueue: WaitQueue;
   /** The monitoring. */
   public readonly monitoring: Monitoring;
+  /** What the functions receive as their configuration. */
+  public readonly configDelivery: ConfigDelivery;
 
   public constructor(scope: Construct, id: string, props: NlbNodeportSyncStackProps) {
     super(scope, id, {
@@ -61,29 +70,20 @@ export class NlbNodeportSyncStack extends Stack {
           ownerId: config.ownerId,
         }),
     );
-    // The functions need the created ARNs too: they are written into the config they receive.
-    const deployedConfig: SyncConfig = {
-      ...config,
-      clusters: config.clusters.map((cluster, index) => {
-        const balancer = balancers[index] as ClusterLoadBalancer;
-        if (cluster.loadBalancer.create === undefined) return cluster;
-        return {
-          ...cluster,
-          loadBalancer: { ...cluster.loadBalancer, arn: balancer.loadBalancerArn },
-          portMappings: balancer.targetGroups.map((group) => ({
-            ...group.mapping,
-            targetGroupArn: group.arn,
-          })),
-        };
-      }),
-    };
+    // Config delivery (docs/deploy.md): the validated config is a file in the function's code; the
+    // ARNs CloudFormation only knows at deploy (create mode) travel in the environment, merged at init.
+    this.configDelivery = configDelivery(config, balancers);
 
     this.passFunction = new SyncFunction(this, 'PassFunction', {
       entry: props.passHandlerEntry ?? PASS_HANDLER_ENTRY,
       description:
         'Runs one reconcile pass per lane message: schedule, ASG, EC2 and spot events, lifecycle actions',
+      bundledFiles: { [BUNDLED_CONFIG_FILE]: this.configDelivery.fileText },
       environment: {
-        [SYNC_ENVIRONMENT.config]: JSON.stringify(deployedConfig),
+        [SYNC_ENVIRONMENT.bundledConfig]: BUNDLED_CONFIG_FILE,
+        ...(this.configDelivery.deployTimeValues === undefined
+          ? {}
+          : { [SYNC_ENVIRONMENT.deployTimeValues]: this.configDelivery.deployTimeValues }),
         [SYNC_ENVIRONMENT.waitQueueUrl]: this.waitQueue.queue.queueUrl,
         [SYNC_ENVIRONMENT.laneQueueUrl]: this.lane.queue.queueUrl,
       },
@@ -147,4 +147,60 @@ export class NlbNodeportSyncStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }
+}
+
+/** How the functions receive the validated configuration. */
+export interface ConfigDelivery {
+  /** The text of the file bundled beside index.js: the validated config, defaults filled in. */
+  readonly fileText: string;
+  /**
+   * Only when a cluster's load balancer is created: the JSON of {@link DeployTimeValues}, holding
+   * CloudFormation references to the created NLB and target group ARNs.
+   */
+  readonly deployTimeValues?: string;
+}
+
+/** An ARN of the right shape standing in for a deploy-time reference in the synth-time check. */
+function placeholderArn(kind: 'loadbalancer/net' | 'targetgroup', cluster: number, index: number): string {
+  const id = (cluster * 1000 + index).toString(16).padStart(16, '0');
+  return `arn:aws:elasticloadbalancing:us-east-1:000000000000:${kind}/placeholder-${cluster}-${index}/${id}`;
+}
+
+/**
+ * Splits the validated config into the bundled file and the deploy-time values, and checks at synth
+ * what the function checks at init: the file validates, and so does the file with the deploy-time
+ * values merged in (placeholders standing in for the references).
+ * @throws ConfigError naming the field when either does not validate
+ */
+export function configDelivery(
+  config: SyncConfig,
+  balancers: readonly ClusterLoadBalancer[],
+): ConfigDelivery {
+  const fileText = JSON.stringify(config);
+  parseSyncConfigText(fileText, 'the bundled configuration');
+  const created = config.clusters.flatMap((cluster, index) => {
+    if (cluster.loadBalancer.create === undefined) return [];
+    const balancer = balancers[index] as ClusterLoadBalancer;
+    return [{ cluster, index, balancer }];
+  });
+  if (created.length === 0) return { fileText };
+
+  const v = configDigest(fileText);
+  const values = (arnOf: (entry: (typeof created)[number]) => ClusterDeployTimeValues): DeployTimeValues => ({
+    v,
+    c: Object.fromEntries(created.map((entry) => [entry.cluster.name, arnOf(entry)])),
+  });
+  const placeholders = values(({ index, balancer }) => ({
+    lb: placeholderArn('loadbalancer/net', index, 0),
+    tg: balancer.targetGroups.map((_, mi) => placeholderArn('targetgroup', index, mi + 1)),
+  }));
+  parseSyncConfig(
+    mergeDeployTimeValues(JSON.parse(fileText), placeholders),
+    'the bundled configuration with the deploy-time ARNs',
+  );
+  const references = values(({ balancer }) => ({
+    lb: balancer.loadBalancerArn as string,
+    tg: balancer.targetGroups.map((group) => group.arn),
+  }));
+  return { fileText, deployTimeValues: JSON.stringify(references) };
 }

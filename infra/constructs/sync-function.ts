@@ -1,12 +1,15 @@
-import { resolve } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTION_DEFAULTS, PRODUCT, SYNC_ENVIRONMENT } from '../constants';
-import { assertEnvironmentFits } from '../environment-size';
+import { assertEnvironmentFits, environmentBytes } from '../environment-size';
 
 /** The repository root: entries and the lock file are resolved from here, whatever the working directory. */
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
@@ -19,6 +22,13 @@ export interface SyncFunctionProps {
   readonly description: string;
   /** Variables beside the Powertools ones; checked against Lambda's 4 KB limit at synth. */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Files written beside index.js in the function's code, by name (no directories): how data too
+   * large for the environment travels. They are part of the asset, so a change to one changes the
+   * asset hash and reaches the function with the next `cdk deploy`.
+   * @default none
+   */
+  readonly bundledFiles?: Readonly<Record<string, string>>;
   /**
    * Function timeout.
    * @default FUNCTION_DEFAULTS.timeoutSeconds
@@ -43,6 +53,8 @@ export class SyncFunction extends Construct {
   public readonly role: IRole;
   /** Its log group. */
   public readonly logGroup: LogGroup;
+  /** The synth-time estimate of its environment's size, bytes (Lambda allows 4096). */
+  public readonly environmentBytes: number;
 
   public constructor(scope: Construct, id: string, props: SyncFunctionProps) {
     super(scope, id);
@@ -54,6 +66,7 @@ export class SyncFunction extends Construct {
       ...props.environment,
     };
     assertEnvironmentFits(this.node.path, environment);
+    this.environmentBytes = environmentBytes(environment);
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: FUNCTION_DEFAULTS.logRetentionDays as RetentionDays,
@@ -92,6 +105,9 @@ export class SyncFunction extends Construct {
         // Prefer the packages' ES module builds: esbuild can then drop the SDK commands never sent.
         mainFields: ['module', 'main'],
         forceDockerBundling: false,
+        ...(props.bundledFiles === undefined
+          ? {}
+          : { commandHooks: bundledFilesHooks(this, props.bundledFiles) }),
       },
     });
 
@@ -107,4 +123,35 @@ export class SyncFunction extends Construct {
         'Only read actions (Describe*, List*) and X-Ray PutTraceSegments/PutTelemetryRecords, which support no resource-level permissions, use "*"; every write is scoped (see docs/iam.md).',
     });
   }
+}
+
+/** A file name that stays beside index.js: no directories, no dot files. */
+const BUNDLED_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Command hooks that copy each file into the bundle's output directory after esbuild. The contents
+ * are staged at synth in the cloud assembly directory under a name derived from their hash; the
+ * hooks only copy (with node, so the command is the same for bash and cmd), and the copy is part of
+ * the output that CDK hashes into the asset.
+ */
+function bundledFilesHooks(scope: Construct, files: Readonly<Record<string, string>>) {
+  const outdir = Stage.of(scope)?.outdir ?? tmpdir();
+  const stageDir = join(outdir, 'bundled-files');
+  mkdirSync(stageDir, { recursive: true });
+  const staged = Object.entries(files).map(([name, text]) => {
+    if (!BUNDLED_FILE_NAME.test(name) || name === 'index.js' || name === 'index.js.map') {
+      throw new Error(`A bundled file needs a plain name beside index.js, not "${name}"`);
+    }
+    const digest = createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+    const source = join(stageDir, `${digest}-${name}`);
+    writeFileSync(source, text, 'utf8');
+    return { name, source };
+  });
+  const copy = 'node -e "require(\'fs\').copyFileSync(process.argv[1],process.argv[2])"';
+  return {
+    beforeBundling: (): string[] => [],
+    beforeInstall: (): string[] => [],
+    afterBundling: (_inputDir: string, outputDir: string): string[] =>
+      staged.map(({ name, source }) => `${copy} "${source}" "${join(outputDir, name)}"`),
+  };
 }

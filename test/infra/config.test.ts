@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSyncApp } from '../../infra/app';
-import { EnvironmentTooLargeError } from '../../infra/environment-size';
-import { ConfigError, parseSyncConfig, parseSyncConfigText } from '../../lambdas/domain/config';
+import { ConfigError, parseSyncConfig } from '../../lambdas/domain/config';
 import { FIXTURES } from './synth-helpers';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -42,29 +41,6 @@ describe('Function: createSyncApp', () => {
 
       // Assess
       expect(build).toThrow(/clusters\.0\.portMappings\.1\.protocol: TLS listeners need a certificate/);
-    });
-
-    it('stops synth when the config cannot fit Lambda environment variables, naming the 4 KB limit', () => {
-      // Prepare
-      const base = parseSyncConfigText(readFileSync(FIXTURES.import, 'utf8'), 'fixture');
-      const prod = base.clusters[0];
-      if (prod === undefined) throw new Error('fixture has no cluster');
-      const clusters = Array.from({ length: 12 }, (_, i) => ({
-        ...prod,
-        name: `cluster-${i}`,
-        portMappings: prod.portMappings.map((m) => ({
-          ...m,
-          targetGroupArn: m.targetGroupArn?.replace(/\/[0-9a-f]+$/, `/${i.toString(16).padStart(16, '0')}`),
-        })),
-      }));
-
-      // Act
-      const build = () =>
-        createSyncApp({ config: { ...base, clusters }, appProps: { context: NO_BUNDLING } });
-
-      // Assess
-      expect(build).toThrow(EnvironmentTooLargeError);
-      expect(build).toThrow(/over Lambda's limit of 4096 bytes \(4 KB\).*NLB_SYNC_CONFIG/s);
     });
   });
 

@@ -86,7 +86,7 @@ describe('Class: ClusterLoadBalancer', () => {
       });
     });
 
-    it('gives the function the created group ARNs in its config and scopes its writes to them', () => {
+    it('gives the function the created group ARNs as deploy-time values and scopes its writes to them', () => {
       // Prepare
       const { template, stack } = synthesized;
       const refs = ['app0', 'app1', 'dns'].map((name) => ({
@@ -97,7 +97,7 @@ describe('Class: ClusterLoadBalancer', () => {
 
       // Act
       const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-      const config = JSON.stringify(fn?.Properties.Environment.Variables.NLB_SYNC_CONFIG);
+      const config = JSON.stringify(fn?.Properties.Environment.Variables.NLB_SYNC_CONFIG_REFS);
 
       // Assess
       for (const ref of refs) expect(config).toContain(JSON.stringify(ref));

@@ -39,17 +39,20 @@ describe('Class: NlbNodeportSyncStack', () => {
       template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     });
 
-    it('hands the functions the validated config as JSON in NLB_SYNC_CONFIG', () => {
+    it('bundles the validated config with the code and names the file in NLB_SYNC_CONFIG_BUNDLED', () => {
       // Prepare
-      const { template } = synthesized;
+      const { template, stack } = synthesized;
       const expected = parseSyncConfigText(readFileSync(FIXTURES.import, 'utf8'), 'fixture');
 
       // Act
       const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-      const text = fn?.Properties.Environment.Variables.NLB_SYNC_CONFIG as string;
+      const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
 
-      // Assess
-      expect(parseSyncConfigText(text, 'NLB_SYNC_CONFIG')).toEqual(expected);
+      // Assess: import mode has no deploy-time values; the config is not in the environment.
+      expect(variables.NLB_SYNC_CONFIG_BUNDLED).toBe('sync.config.json');
+      expect(variables.NLB_SYNC_CONFIG).toBeUndefined();
+      expect(variables.NLB_SYNC_CONFIG_REFS).toBeUndefined();
+      expect(parseSyncConfigText(stack.configDelivery.fileText, 'bundled')).toEqual(expected);
     });
 
     it('tells the function where its wait queue and its lane are, by URL', () => {
