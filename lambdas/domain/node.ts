@@ -34,6 +34,12 @@ export interface Node {
   readonly tags?: Readonly<Record<string, string>>;
   /** This deployment's drain mark on the instance, when it has one (lambdas/domain/drain-mark.ts). */
   readonly drainMark?: DrainMark;
+  /**
+   * Set when discovery's lists missed an instance that holds a target while its EC2 tags make it a member
+   * of the cluster (`aws:autoscaling:groupName` of a configured ASG, or the tag filters): says which.
+   * Such a node is unknown (a stale list), never vanished.
+   */
+  readonly unlistedMemberOf?: string;
 }
 
 /** Facts an event adds that describe calls may not show yet (they are eventually consistent). */
@@ -139,6 +145,11 @@ export function judgeNode(node: Node, hints: NodeHints = {}, discoveredAt?: numb
     // because the event named it (no longer in its ASG) has no answer against the event.
     const contradicted = stale && node.ec2State !== undefined && node.origins.length > 0;
     if (!contradicted) return leaving('an event says it is leaving', 'event');
+  }
+  if (node.unlistedMemberOf !== undefined && node.ec2State !== undefined) {
+    return unknown(
+      `EC2 tags make it a member of ${node.unlistedMemberOf}, whose list lacks it (a stale read)`,
+    );
   }
   if (inAsg && node.ec2State === undefined) return unknown('not in the DescribeInstances answer');
   if (node.privateIp === undefined) return unknown('no private IP');

@@ -80,3 +80,44 @@ export async function discoverNodes(
     missingAutoScalingGroups: missing,
   };
 }
+
+/** The EC2 tag Auto Scaling puts on its instances. */
+const ASG_NAME_TAG = 'aws:autoscaling:groupName';
+
+/**
+ * Looks up instances that hold a target but that discovery's lists did not return (instance ids of
+ * `instance` groups), and returns the running or pending ones whose EC2 tags make them members of the cluster:
+ * a configured ASG's name tag, or every tag filter. Such a node is unknown, not vanished: a stale ASG read right after a launch
+ * must not deregister it (docs/safety.md, "Evidence"). Instances EC2 no longer knows are not returned.
+ */
+export async function findUnlistedMembers(
+  cluster: ClusterConfig,
+  ports: DiscoveryPorts,
+  instanceIds: readonly string[],
+  ownerId?: string,
+): Promise<Node[]> {
+  if (instanceIds.length === 0) return [];
+  const asgNames = new Set(cluster.nodeSource.autoScalingGroups);
+  const filters = Object.entries(cluster.nodeSource.tagFilters);
+  const described = await ports.ec2.describeInstancesById(instanceIds);
+  return described.flatMap((node) => {
+    // Only a running member is rescued; one on its way out stays what it was (vanished, guarded).
+    if (node.ec2State !== 'running' && node.ec2State !== 'pending') return [];
+    const asg = node.tags?.[ASG_NAME_TAG];
+    const byAsg = asg !== undefined && asgNames.has(asg) ? `Auto Scaling group ${asg}` : undefined;
+    const byTags =
+      filters.length > 0 &&
+      filters.every(([key, values]) => {
+        const value = node.tags?.[key];
+        return value !== undefined && values.includes(value);
+      })
+        ? 'the tag filters'
+        : undefined;
+    const memberOf = byAsg ?? byTags;
+    if (memberOf === undefined) return [];
+    const drainMark = ownerId === undefined ? undefined : drainMarkOf(node.tags, ownerId);
+    return [
+      { ...node, origins: [], unlistedMemberOf: memberOf, ...(drainMark !== undefined && { drainMark }) },
+    ];
+  });
+}

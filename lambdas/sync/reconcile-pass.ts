@@ -17,13 +17,14 @@ import {
   type GroupPlan,
   guardPlans,
   holdBackVanished,
+  isPreserved,
   type JudgedNode,
   judgeNodes,
   planTargetGroup,
   type ResolvedPortMapping,
   type TargetChange,
 } from '../domain/target-plan';
-import { type Discovery, type DiscoveryPorts, discoverNodes } from './discover-nodes';
+import { type Discovery, type DiscoveryPorts, discoverNodes, findUnlistedMembers } from './discover-nodes';
 import { setClusterDimension } from './publish-metrics';
 
 /**
@@ -179,11 +180,25 @@ async function runPass(
   const { nodes, marked } = await writeMarks(config, discovery, deps, options, dryRun);
   for (const instanceId of marked) log.info('Drain mark written', { instanceId });
   const discoveredAt = options.now ?? Date.now();
-  const judged = judgeNodes(nodes, options.hints, discoveredAt);
   const observed = await Promise.all(
     mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn)),
   );
   const preserved = preservedTargetsOf(config, cluster);
+  // Instance targets no listed node explains: a member a stale list missed is unknown, not vanished.
+  const listed = new Set(nodes.map((n) => n.instanceId));
+  const unexplained = [
+    ...new Set(
+      mappings.flatMap((m, i) =>
+        m.targetType === 'instance'
+          ? (observed[i] ?? [])
+              .map((t) => t.id)
+              .filter((id) => /^i-/.test(id) && !listed.has(id) && !isPreserved(id, preserved))
+          : [],
+      ),
+    ),
+  ];
+  const unlisted = await findUnlistedMembers(cluster, deps, unexplained, config.ownerId);
+  const judged = judgeNodes([...nodes, ...unlisted], options.hints, discoveredAt);
   const missing = discovery.missingAutoScalingGroups;
   if (missing.length > 0) {
     // Unknown is not vanished: the missing ASG's nodes may still serve; everything else syncs.

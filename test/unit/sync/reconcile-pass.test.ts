@@ -321,3 +321,52 @@ describe('Use case: reconcileCluster, issue 8 (weak evidence, partial refusals, 
     expect(addMetric).toHaveBeenCalledWith('QuotaRefusals', 'Count', 1);
   });
 });
+
+describe('Use case: reconcileCluster, a stale ASG list (issue 8)', () => {
+  const TG_I = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/i/0123456789abcdef';
+  const instanceConfig = parseSyncConfig({
+    clusters: [
+      {
+        name: 'prod',
+        nodeSource: { autoScalingGroups: ['my-asg'] },
+        portMappings: [{ name: 'i', targetGroupArn: TG_I, nodePort: 30000, targetType: 'instance' }],
+      },
+    ],
+  });
+  const instanceCluster = instanceConfig.clusters[0] ?? cluster;
+
+  it('keeps the target of a running instance of the ASG that a stale ASG read does not list (it was deregistered)', async () => {
+    // Prepare: node 2 launched and was registered; the ASG answer lags and lists node 1 only
+    const fake = new FakeAws();
+    fake.addGroup('my-asg', [asgNode(1)]);
+    const fresh = { ...asgNode(2), tags: { 'aws:autoscaling:groupName': 'my-asg' } };
+    fake.instances.set(fresh.instanceId, fresh);
+    fake.targets.set(TG_I, [
+      { id: asgNode(1).instanceId, port: 30000, state: 'healthy' },
+      { id: fresh.instanceId, port: 30000, state: 'healthy' },
+    ]);
+    const deps = fakeDeps(fake);
+    // Act
+    const report = await reconcileCluster(instanceConfig, instanceCluster, deps, { trigger: 'schedule' });
+    // Assess
+    expect(fake.writes).toEqual([]);
+    expect(report.groups[0]?.kept?.map((t) => t.id)).toEqual([fresh.instanceId]);
+  });
+
+  it('still deregisters an instance that is gone, or that the ASG tag does not claim', async () => {
+    // Prepare
+    const fake = new FakeAws();
+    fake.addGroup('my-asg', [asgNode(1), asgNode(2)]);
+    const other = { ...asgNode(3), tags: { 'aws:autoscaling:groupName': 'other-asg' } };
+    fake.instances.set(other.instanceId, other);
+    fake.targets.set(TG_I, [
+      { id: asgNode(1).instanceId, port: 30000, state: 'healthy' },
+      { id: asgNode(2).instanceId, port: 30000, state: 'healthy' },
+      { id: other.instanceId, port: 30000, state: 'healthy' },
+    ]);
+    // Act
+    await reconcileCluster(instanceConfig, instanceCluster, fakeDeps(fake), { trigger: 'schedule' });
+    // Assess
+    expect(fake.writes).toEqual([`deregister ${TG_I} ${other.instanceId}:30000`]);
+  });
+});
