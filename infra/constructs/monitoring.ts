@@ -361,10 +361,14 @@ export class Monitoring extends Construct {
         width: 8,
       }),
       new GraphWidget({
-        title: title('drift, guard refusals, failed passes, missing node sources'),
+        title: title(
+          'drift, guard refusals and overrides, quota refusals, failed passes, missing node sources',
+        ),
         left: [
           metric(METRICS.driftFound),
           metric(METRICS.guardRefusals),
+          metric(METRICS.guardOverrides),
+          metric(METRICS.quotaRefusals),
           metric(METRICS.passFailures),
           metric(METRICS.missingNodeSources),
         ],
@@ -399,7 +403,7 @@ export class Monitoring extends Construct {
     );
     alarm(
       `${cluster.name}-GuardRefusals`,
-      `A safety guard refused a plan of cluster ${cluster.name}: nothing was applied, a person should look`,
+      `A safety guard refused deregistrations of cluster ${cluster.name}: they wait (the rest of the plan was applied); a person should look`,
       metric(METRICS.guardRefusals),
       1,
     );
