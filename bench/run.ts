@@ -2,7 +2,8 @@
 /**
  * `npm run bench`: API calls per reconcile pass against moto (next to the derived minimum), the size of
  * each Lambda bundle and its cold-start (init) time. Prints a markdown report, writes it to
- * bench/results/latest.md, and exits non-zero when a pass does not converge or sends more calls than the
+ * bench/results/latest.md only with `--save` (a tracked file: commit it with the change it measures), and
+ * exits non-zero when a pass does not converge or sends more calls than the
  * minimum plus the slack. See docs/benchmarks.md.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -241,11 +242,14 @@ async function main(): Promise<number> {
     moto: motoVersion,
   };
   const report = renderReport(machine, results, lifecycle, bundles, coldStarts);
-  mkdirSync(join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(RESULTS_FILE, report);
   process.stdout.write(report);
+  // The tracked report changes only when asked: a run to look at figures leaves the tree clean.
+  if (process.argv.includes('--save')) {
+    mkdirSync(join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(RESULTS_FILE, report);
+  }
   progress(
-    `done in ${((Date.now() - started) / 1000).toFixed(0)} s; report written to bench/results/latest.md`,
+    `done in ${((Date.now() - started) / 1000).toFixed(0)} s${process.argv.includes('--save') ? '; report written to bench/results/latest.md' : ' (npm run bench -- --save writes bench/results/latest.md)'}`,
   );
   const failed = [
     ...results.filter((r) => r.problems.length > 0),
