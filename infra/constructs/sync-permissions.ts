@@ -4,7 +4,11 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { ClusterConfig } from '../../lambdas/domain/config';
 import { normaliseRecordName } from '../../lambdas/domain/dns-records';
 import { drainMarkTagKey } from '../../lambdas/domain/drain-mark';
-import { CLUSTER_TAG_KEY, trafficProtocols } from '../../lambdas/domain/ingress-rules';
+import {
+  CLUSTER_TAG_KEY,
+  KUBERNETES_CLUSTER_TAG_VALUES,
+  trafficProtocols,
+} from '../../lambdas/domain/ingress-rules';
 
 /** What one cluster may touch, with the target group ARNs resolved (imported or created). */
 export interface ClusterAccess {
@@ -53,11 +57,8 @@ export const READ_ACTIONS = [
  */
 export const RECORD_ACTIONS = ['CREATE', 'DELETE', 'UPSERT'] as const;
 
-/**
- * The values of the Kubernetes cluster tag (`kubernetes.io/cluster/<name>`) that Kubernetes documents:
- * `owned` (the resource belongs to the cluster) and `shared` (used by it and others).
- */
-export const KUBERNETES_CLUSTER_TAG_VALUES = ['owned', 'shared'] as const;
+// The Kubernetes cluster tag values (owned, shared) come from the domain: discovery chooses a group by them.
+export { KUBERNETES_CLUSTER_TAG_VALUES } from '../../lambdas/domain/ingress-rules';
 
 /**
  * A record name as the condition key `route53:ChangeResourceRecordSetsNormalizedRecordNames` carries it

@@ -441,6 +441,13 @@ export function nodeGroupCandidates(nodes: readonly Pick<Node, 'securityGroupIds
 }
 
 /**
+ * The values of `kubernetes.io/cluster/<name>` that Kubernetes documents: `owned` (the resource belongs to
+ * the cluster) and `shared`. The only ones the deployed role may write under (docs/iam.md), so the only
+ * ones that choose a group.
+ */
+export const KUBERNETES_CLUSTER_TAG_VALUES = ['owned', 'shared'] as const;
+
+/**
  * Chooses the node group to manage among the candidates: the one tagged for the cluster
  * (`nlb-nodeport-sync/cluster=<name>` or `kubernetes.io/cluster/<name>`). A lone untagged candidate is
  * refused too: the deployed role may only change groups carrying one of these tags (docs/iam.md), so
@@ -450,10 +457,12 @@ export function nodeGroupCandidates(nodes: readonly Pick<Node, 'securityGroupIds
 export function chooseNodeGroups(clusterName: string, candidates: readonly SecurityGroupInfo[]): string[] {
   const ids = candidates.map((group) => group.groupId).sort();
   if (ids.length === 0) return ids;
+  const kubernetesTag = `kubernetes.io/cluster/${clusterName}`;
   const tagged = candidates
     .filter(
       (group) =>
-        group.tags[CLUSTER_TAG_KEY] === clusterName || `kubernetes.io/cluster/${clusterName}` in group.tags,
+        group.tags[CLUSTER_TAG_KEY] === clusterName ||
+        (KUBERNETES_CLUSTER_TAG_VALUES as readonly string[]).includes(group.tags[kubernetesTag] ?? ''),
     )
     .map((group) => group.groupId)
     .sort();
@@ -462,7 +471,7 @@ export function chooseNodeGroups(clusterName: string, candidates: readonly Secur
     clusterName,
     ids,
     tagged.length === 0
-      ? `none is tagged ${CLUSTER_TAG_KEY}=${clusterName} or kubernetes.io/cluster/${clusterName}`
+      ? `none is tagged ${CLUSTER_TAG_KEY}=${clusterName} or ${kubernetesTag}=${KUBERNETES_CLUSTER_TAG_VALUES.join('|')}`
       : `${tagged.length} are tagged for the cluster (${tagged.join(', ')})`,
   );
 }

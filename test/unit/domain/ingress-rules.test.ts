@@ -537,6 +537,22 @@ describe('Function: chooseNodeGroups', () => {
     ).toEqual(['sg-3']);
   });
 
+  it('does not take a group whose Kubernetes tag has a value other than owned or shared', () => {
+    // The role may write only under owned|shared: choosing it would fail mid-pass with AccessDenied.
+    expect(() =>
+      chooseNodeGroups('blue', [
+        { groupId: 'sg-1', tags: {} },
+        { groupId: 'sg-2', tags: { 'kubernetes.io/cluster/blue': 'anything' } },
+      ]),
+    ).toThrow(AmbiguousSecurityGroupError);
+    expect(
+      chooseNodeGroups('blue', [
+        { groupId: 'sg-1', tags: {} },
+        { groupId: 'sg-2', tags: { 'kubernetes.io/cluster/blue': 'shared' } },
+      ]),
+    ).toEqual(['sg-2']);
+  });
+
   it('refuses to guess between untagged or several tagged candidates', () => {
     // Act & Assess
     expect(() =>
