@@ -9,6 +9,7 @@ import {
   KUBERNETES_CLUSTER_TAG_VALUES,
   trafficProtocols,
 } from '../../lambdas/domain/ingress-rules';
+import { MANAGED_RECORD_TYPES } from '../../lambdas/domain/network-ports';
 
 /** What one cluster may touch, with the target group ARNs resolved (imported or created). */
 export interface ClusterAccess {
@@ -112,6 +113,11 @@ export function recordScopeOf(cluster: ClusterConfig): RecordScope | undefined {
       for (const protocol of trafficProtocols(mapping)) names.push(`_${mapping.name}._${protocol}.${domain}`);
     }
     types.add('SRV');
+  }
+  if (dns.retiredNames.length > 0) {
+    // A retired name may hold any record type the product writes; only deletes are planned there.
+    names.push(...dns.retiredNames);
+    for (const type of MANAGED_RECORD_TYPES) types.add(type);
   }
   return {
     hostedZoneId: dns.hostedZoneId,

@@ -164,6 +164,11 @@ export const dnsSchema = z
     nodeRecordName: z.string().min(1).optional(),
     /** Publish `_<mapping>._tcp.<srvDomain>` SRV records pointing at each NodePort. */
     srvDomain: z.string().min(1).optional(),
+    /**
+     * Names no longer configured whose owned records (and marker) the product may still delete. The role may
+     * change only configured and retired names (docs/iam.md): an owned name left out of both stays in place.
+     */
+    retiredNames: z.array(z.string().min(1)).default([]),
     ttl: z.number().int().min(0).max(172800).default(60),
   })
   .superRefine((dns, ctx) => {

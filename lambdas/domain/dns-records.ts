@@ -155,7 +155,8 @@ export interface DnsPlan {
  * Plans the changes that make the zone hold the desired records. A name is ours when its TXT set
  * holds our marker; a new name gets its records and the marker in the same batch (CREATE, so a race
  * with someone else fails instead of clobbering); a name that exists without our marker is left
- * alone and reported. Owned names no longer desired lose our records and their marker.
+ * alone and reported. Owned names no longer desired lose our records and their marker when listed as retired
+ * (`dns.retiredNames`), else they stay, with a warning.
  */
 export function planRecords(input: {
   readonly ownerId: string;
@@ -163,6 +164,8 @@ export function planRecords(input: {
   readonly ttl: number;
   readonly desired: DesiredRecords;
   readonly observed: readonly RecordSet[];
+  /** Owned names no longer desired that may be deleted (`dns.retiredNames`); others stay, with a warning. */
+  readonly retiredNames?: readonly string[];
 }): DnsPlan {
   const marker = ownershipMarker(input.ownerId, input.clusterName);
   const observedByName = new Map<string, RecordSet[]>();
@@ -233,8 +236,16 @@ export function planRecords(input: {
           : `${name} exists (${types.join(', ')}) without our ownership marker; left alone`,
     });
   }
+  const retired = new Set((input.retiredNames ?? []).map(normaliseRecordName));
   for (const name of [...observedByName.keys()].sort()) {
     if (desiredByName.has(name) || !isOwned(name)) continue;
+    if (!retired.has(name)) {
+      // The role may change only configured and retired names (docs/iam.md): a delete would be refused.
+      warnings.push(
+        `${name} holds our records but is no longer configured; left in place: list it in dns.retiredNames to have them removed`,
+      );
+      continue;
+    }
     const observed = observedByName.get(name) ?? [];
     for (const set of observed.filter((o) => simple(o) && DATA_TYPES.has(o.type)).sort(compareSets)) {
       changes.push({ action: 'DELETE', recordSet: set, reason: `${name} is no longer configured` });

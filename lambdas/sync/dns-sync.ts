@@ -91,6 +91,7 @@ export async function syncDns(input: DnsSyncInput, deps: DnsSyncDeps): Promise<D
     ttl: settings.ttl,
     desired,
     observed,
+    retiredNames: settings.retiredNames,
   });
   const warnings = [...desired.warnings, ...plan.warnings, ...plan.conflicts.map((c) => c.reason)];
   for (const warning of warnings) deps.logger.warn(warning, { cluster: cluster.name, hostedZoneId: zone.id });

@@ -627,6 +627,21 @@ describe('Function: recordScopeOf', () => {
     });
   });
 
+  it('adds the retired names, with every record type the product writes, so their deletes are allowed', () => {
+    // Prepare
+    const retiring = {
+      ...green,
+      dns: { ...(green.dns as NonNullable<typeof green.dns>), retiredNames: ['_old._tcp.svc.example.com.'] },
+    };
+
+    // Act
+    const scope = recordScopeOf(retiring);
+
+    // Assess
+    expect(scope?.names).toEqual(['_old._tcp.svc.example.com', 'green.example.com']);
+    expect(scope?.types).toEqual(['A', 'AAAA', 'SRV', 'TXT']);
+  });
+
   it('covers every change the DNS planner makes, and grants no name it never writes', () => {
     // Prepare
     const zone = { id: 'Z0123456789ABCDEFGHIJ', name: 'example.com.' };

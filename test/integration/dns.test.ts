@@ -225,7 +225,7 @@ describe('Use case: syncDns against moto', () => {
   );
 
   it(
-    'removes its records of a name no longer configured and keeps everything it does not own',
+    'removes its records of a name no longer configured but listed as retired, and keeps everything it does not own',
     isolated(async () => {
       // Prepare
       const s = await scene();
@@ -234,7 +234,11 @@ describe('Use case: syncDns against moto', () => {
         ...s,
         cluster: {
           ...s.cluster,
-          dns: { ...(s.cluster.dns as NonNullable<ClusterConfig['dns']>), aliasNames: [] },
+          dns: {
+            ...(s.cluster.dns as NonNullable<ClusterConfig['dns']>),
+            aliasNames: [],
+            retiredNames: ['web.example.com'],
+          },
         },
       };
 

@@ -41,7 +41,7 @@ function cluster(
   return {
     name: 'blue',
     portMappings: [mapping('http', 30080), mapping('dns', 30053, 'TCP_UDP')],
-    dns: { hostedZoneId: 'Z0EXAMPLE', aliasNames: [], ttl: 60, ...dns },
+    dns: { hostedZoneId: 'Z0EXAMPLE', aliasNames: [], retiredNames: [], ttl: 60, ...dns },
   };
 }
 
@@ -181,8 +181,8 @@ describe('Function: planRecords', () => {
   };
   const marker: RecordSet = { name: 'nodes.example.com.', type: 'TXT', ttl: 60, values: [MARKER] };
   const desired = { names: ['nodes.example.com.'], recordSets: [nodeSet], warnings: [] };
-  const plan = (observed: RecordSet[], want = desired) =>
-    planRecords({ ownerId: OWNER, clusterName: 'blue', ttl: 60, desired: want, observed });
+  const plan = (observed: RecordSet[], want = desired, retiredNames: string[] = []) =>
+    planRecords({ ownerId: OWNER, clusterName: 'blue', ttl: 60, desired: want, observed, retiredNames });
 
   it('creates a new name with its TXT marker', () => {
     // Act
@@ -255,7 +255,7 @@ describe('Function: planRecords', () => {
     ]);
   });
 
-  it('deletes the records and the marker of an owned name no longer configured', () => {
+  it('deletes the records and the marker of an owned name no longer configured, once it is listed as retired', () => {
     // Prepare
     const srv: RecordSet = {
       name: '_old._tcp.svc.example.com.',
@@ -267,13 +267,16 @@ describe('Function: planRecords', () => {
     const mx: RecordSet = { name: '_old._tcp.svc.example.com.', type: 'MX', ttl: 60, values: ['10 mail.'] };
 
     // Act
-    const result = plan([marker, nodeSet, srv, srvMarker, mx]);
+    const retired = plan([marker, nodeSet, srv, srvMarker, mx], desired, ['_old._tcp.svc.example.com']);
+    const notRetired = plan([marker, nodeSet, srv, srvMarker, mx]);
 
-    // Assess
-    expect(result.changes.map((c) => [c.action, c.recordSet.name, c.recordSet.type])).toEqual([
+    // Assess: retired, its records go; not retired, they stay with a warning (IAM would refuse the delete)
+    expect(retired.changes.map((c) => [c.action, c.recordSet.name, c.recordSet.type])).toEqual([
       ['DELETE', '_old._tcp.svc.example.com.', 'SRV'],
       ['DELETE', '_old._tcp.svc.example.com.', 'TXT'],
     ]);
+    expect(notRetired.changes).toEqual([]);
+    expect(notRetired.warnings).toEqual([expect.stringContaining('list it in dns.retiredNames')]);
   });
 
   it('treats an alias whose DNS name differs only by case, dualstack prefix or trailing dot as equal', () => {
