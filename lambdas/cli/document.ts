@@ -310,11 +310,21 @@ export function failedStatusCluster(cluster: ClusterConfig, error: string): Stat
   };
 }
 
-/** A `drain` / `undrain` document. */
-export function drainDocument(command: 'drain' | 'undrain', outcome: DrainOutcome, now: Date): CliDocument {
+/** A document without the envelope every document carries (schemaVersion, generatedAt). */
+export type DocumentBody = CliDocument extends infer D
+  ? D extends unknown
+    ? Omit<D, 'schemaVersion' | 'generatedAt'>
+    : never
+  : never;
+
+/** Wraps a body in the envelope: the one place that stamps the schema version and the time. */
+export function cliDocument(body: DocumentBody, now: Date): CliDocument {
+  return { schemaVersion: SCHEMA_VERSION, generatedAt: now.toISOString(), ...body } as CliDocument;
+}
+
+/** A `drain` / `undrain` document body. */
+export function drainDocument(command: 'drain' | 'undrain', outcome: DrainOutcome): DocumentBody {
   return {
-    schemaVersion: SCHEMA_VERSION,
-    generatedAt: now.toISOString(),
     ok: true,
     command,
     instanceId: outcome.instanceId,
@@ -324,16 +334,13 @@ export function drainDocument(command: 'drain' | 'undrain', outcome: DrainOutcom
   };
 }
 
-/** A `validate` document. */
+/** A `validate` document body. */
 export function validateDocument(
   source: string,
   clusters: readonly string[],
   problems: readonly ConfigProblem[],
-  now: Date,
-): CliDocument {
+): DocumentBody {
   return {
-    schemaVersion: SCHEMA_VERSION,
-    generatedAt: now.toISOString(),
     ok: problems.length === 0,
     command: 'validate',
     source,

@@ -15,13 +15,13 @@ import {
 import { painter, useColour } from './colour';
 import { checkConfig, loadCliConfig, readConfigSource } from './config-check';
 import {
-  type CliDocument,
+  cliDocument,
+  type DocumentBody,
   drainDocument,
   failedPassCluster,
   failedStatusCluster,
   type PassCluster,
   passCluster,
-  SCHEMA_VERSION,
   type StatusCluster,
   statusCluster,
   validateDocument,
@@ -187,7 +187,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     endpoint = applyAwsOptions(options, io.env);
     const json = options.json === true;
     const paint = painter(useColour({ isTTY: io.stdout.isTTY === true, json, env: io.env }));
-    const emit = (doc: CliDocument) => io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    const emit = (body: DocumentBody) =>
+      io.stdout.write(`${JSON.stringify(cliDocument(body, now()), null, 2)}\n`);
     const deps = () => {
       // EMF lines are for CloudWatch: never on an operator's stdout.
       io.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -250,7 +251,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       const check = checkConfig(readConfigSource(options.config, io.env));
       const problems = check.ok ? [] : check.problems;
       const clusters = check.ok ? check.config.clusters.map((c) => c.name) : [];
-      if (json) emit(validateDocument(check.source, clusters, problems, now()));
+      if (json) emit(validateDocument(check.source, clusters, problems));
       else if (check.ok) {
         io.stdout.write(
           `${paint.green('valid')}: ${check.source}: ${clusters.length} cluster(s): ${clusters.join(', ')}\n`,
@@ -275,8 +276,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       const pending = views.some((v) => v.changeCount > 0);
       if (json) {
         emit({
-          schemaVersion: SCHEMA_VERSION,
-          generatedAt: now().toISOString(),
           ok: !failed,
           command: 'plan',
           changesPending: pending,
@@ -323,8 +322,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       const failed = views.some((v) => !v.ok);
       if (json) {
         emit({
-          schemaVersion: SCHEMA_VERSION,
-          generatedAt: now().toISOString(),
           ok: !failed,
           command: 'apply',
           clusters: views,
@@ -352,8 +349,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       const failed = views.some((v) => !v.ok);
       if (json) {
         emit({
-          schemaVersion: SCHEMA_VERSION,
-          generatedAt: now().toISOString(),
           ok: !failed,
           command: 'status',
           clusters: views,
@@ -381,7 +376,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
           verb === 'drain'
             ? await drainInstance(config, instanceId, adapters)
             : await undrainInstance(config, instanceId, adapters);
-        if (json) emit(drainDocument(verb, outcome, now()));
+        if (json) emit(drainDocument(verb, outcome));
         else {
           const next =
             verb === 'drain'

@@ -43,7 +43,7 @@ export type LifecycleOutcome =
 const FALLBACK_DEREGISTRATION_DELAY_SECONDS = 300;
 
 /** The event facts a lifecycle action adds to the pass. */
-export function hintsForLifecycleAction(action: LifecycleAction): NodeHints {
+function hintsForLifecycleAction(action: LifecycleAction): NodeHints {
   // An instance headed into a warm pool is stopped or hibernated there: it must never be a target.
   if (action.transition === 'autoscaling:EC2_INSTANCE_TERMINATING' || action.destination === 'WarmPool') {
     return { leaving: [action.instanceId] };
