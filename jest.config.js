@@ -1,4 +1,8 @@
 /** Three jest projects: pure/unit (no network), integration (moto), infra (CDK templates). */
+// The AWS SDK's NodeVersionSupportWarning (Node < 22) is printed once per process, so once per jest test
+// file and child process: a dozen times per run. README.md states the supported versions once; test runs
+// (`npx jest` alone too) switch the notice off with the SDK's own switch; workers and children inherit it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }];
 const base = {
   testEnvironment: 'node',

@@ -5,6 +5,11 @@ cd "$(dirname "$0")/.."
 
 stage() { printf '\n==== %s ====\n' "$*"; }
 
+# The AWS SDK prints a 9-line NodeVersionSupportWarning once per process on Node < 22, and every jest test
+# file, CLI child process and the demo is a process of its own: the same notice a dozen times in the output.
+# The supported versions are stated once in README.md; test runs switch the notice off (the SDK's own switch).
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+
 # Everything the run writes to the temporary directory (CDK's cdk.out* of every synthesized app, the synth
 # check, spawned processes) goes to one scratch directory, removed when the run ends: nothing left in /tmp.
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/nlb-sync-test-XXXXXX")
