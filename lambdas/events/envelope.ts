@@ -1,5 +1,6 @@
-import { SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
+import * as z from 'zod';
 import { MalformedEventError } from '../domain/errors';
+import { describeIssues } from './event-schemas';
 
 /** One event out of an invocation, with the SQS message group (the cluster) when it came through SQS. */
 export interface EnvelopedEvent {
@@ -7,6 +8,17 @@ export interface EnvelopedEvent {
   /** The FIFO message group id: the deployment serializes passes per cluster with it. */
   readonly messageGroupId?: string;
 }
+
+/** The fields of an SQS batch the product reads (nothing else is required). */
+const sqsEventSchema = z.object({
+  Records: z.array(
+    z.object({
+      messageId: z.string(),
+      body: z.string(),
+      attributes: z.object({ MessageGroupId: z.string().optional() }).optional(),
+    }),
+  ),
+});
 
 function isSqsEvent(event: unknown): boolean {
   return (
@@ -20,15 +32,14 @@ function isSqsEvent(event: unknown): boolean {
 /**
  * Unwraps an invocation: an EventBridge event delivered directly (one event) or an SQS batch whose
  * bodies are EventBridge events (the deployed path, see docs/deploy.md).
- * @throws MalformedEventError when an SQS body is not JSON
+ * @throws MalformedEventError naming the failing field when an SQS record is not as SQS sends it, or
+ *   when its body is not JSON
  */
 export function unwrapEvents(event: unknown): EnvelopedEvent[] {
   if (!isSqsEvent(event)) return [{ body: event }];
-  const parsed = SqsSchema.safeParse(event);
+  const parsed = sqsEventSchema.safeParse(event);
   if (!parsed.success) {
-    throw new MalformedEventError(
-      `Malformed SQS event: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
-    );
+    throw new MalformedEventError(`Malformed SQS event: ${describeIssues(parsed.error)}`);
   }
   return parsed.data.Records.map((record) => {
     let body: unknown;
@@ -37,7 +48,7 @@ export function unwrapEvents(event: unknown): EnvelopedEvent[] {
     } catch {
       throw new MalformedEventError(`SQS message ${record.messageId} does not hold a JSON EventBridge event`);
     }
-    const group = record.attributes.MessageGroupId;
+    const group = record.attributes?.MessageGroupId;
     return group === undefined ? { body } : { body, messageGroupId: group };
   });
 }

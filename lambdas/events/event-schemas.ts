@@ -1,34 +1,61 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
- * zod schemas of the EventBridge events this product consumes, in AWS's documented shapes
- * (see docs/events.md). The envelope comes from Powertools; only `detail` is ours.
+ * zod schemas of the EventBridge events this product consumes (see docs/events.md).
+ *
+ * Each event is dispatched on its `detail-type` (and checked against its `source`) first; only then is
+ * the shape it claims to be validated, so an error names the failing field (`detail.instance-id:
+ * Required`) instead of saying that no shape fits. Only the fields the product reads are validated:
+ * the envelope's `source`, `detail-type` and `time`, and the detail fields event-triggers.ts and the
+ * lifecycle handler use. `version`, `id`, `account`, `region`, `resources` and unread detail fields are
+ * not required (AWS's own documented samples leave some out or fill them with placeholders).
  */
 
-const instanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id');
+/** The message of a field that is absent; zod's default for any other failure. */
+function requiredMessage(issue: { readonly input?: unknown }): string | undefined {
+  return issue.input === undefined ? 'Required' : undefined;
+}
+
+/** A string field the product reads. */
+const text = () => z.string({ error: requiredMessage });
+
+/** An object field the product reads into. */
+function record<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.object(shape, { error: requiredMessage });
+}
+
+const instanceId = text().regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id');
+
+/**
+ * The event's `time` as sent, `''` when absent or not a string. It is not validated: it only ever
+ * refines the facts an event adds (an unparseable time, as in AWS's samples' `yyyy-mm-ddThh:mm:ssZ`,
+ * means "no event time"), and a rejected event would lose facts no later pass can see again.
+ */
+const eventTime = z.string().catch('');
+
+const LIFECYCLE_TRANSITIONS = [
+  'autoscaling:EC2_INSTANCE_LAUNCHING',
+  'autoscaling:EC2_INSTANCE_TERMINATING',
+] as const;
 
 /** `aws.autoscaling` / `EC2 Instance-launch|terminate Lifecycle Action`. */
-export const lifecycleActionEventSchema = EventBridgeSchema.extend({
+export const lifecycleActionEventSchema = z.object({
   source: z.literal('aws.autoscaling'),
   'detail-type': z.enum(['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action']),
-  detail: z.object({
-    LifecycleActionToken: z.string().min(1),
-    AutoScalingGroupName: z.string().min(1),
-    LifecycleHookName: z.string().min(1),
+  time: eventTime,
+  detail: record({
+    LifecycleActionToken: text().min(1),
+    AutoScalingGroupName: text().min(1),
+    LifecycleHookName: text().min(1),
     EC2InstanceId: instanceId,
-    LifecycleTransition: z.enum([
-      'autoscaling:EC2_INSTANCE_LAUNCHING',
-      'autoscaling:EC2_INSTANCE_TERMINATING',
-    ]),
-    NotificationMetadata: z.string().optional(),
+    LifecycleTransition: z.enum(LIFECYCLE_TRANSITIONS, { error: requiredMessage }),
     Origin: z.string().optional(),
     Destination: z.string().optional(),
   }),
 });
 
 /** `aws.autoscaling` / `EC2 Instance Launch|Terminate Successful|Unsuccessful`. */
-export const autoScalingResultEventSchema = EventBridgeSchema.extend({
+export const autoScalingResultEventSchema = z.object({
   source: z.literal('aws.autoscaling'),
   'detail-type': z.enum([
     'EC2 Instance Launch Successful',
@@ -36,47 +63,76 @@ export const autoScalingResultEventSchema = EventBridgeSchema.extend({
     'EC2 Instance Terminate Successful',
     'EC2 Instance Terminate Unsuccessful',
   ]),
-  detail: z.object({
-    AutoScalingGroupName: z.string().min(1),
-    EC2InstanceId: z.string(),
-    StatusCode: z.string().optional(),
-    ActivityId: z.string().optional(),
+  time: eventTime,
+  detail: record({
+    AutoScalingGroupName: text().min(1),
+    // Not an instance-id pattern: an unsuccessful launch may name no instance ("").
+    EC2InstanceId: text(),
   }),
 });
 
 /** `aws.ec2` / `EC2 Instance State-change Notification`. */
-export const instanceStateChangeEventSchema = EventBridgeSchema.extend({
+export const instanceStateChangeEventSchema = z.object({
   source: z.literal('aws.ec2'),
-  'detail-type': z.literal('EC2 Instance State-change Notification'),
-  detail: z.object({
+  'detail-type': z.enum(['EC2 Instance State-change Notification']),
+  time: eventTime,
+  detail: record({
     'instance-id': instanceId,
-    state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']),
+    state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'], {
+      error: requiredMessage,
+    }),
   }),
 });
 
-/** `aws.ec2` / `EC2 Spot Instance Interruption Warning` and `EC2 Instance Rebalance Recommendation`. */
-export const spotEventSchema = EventBridgeSchema.extend({
+/**
+ * `aws.ec2` / `EC2 Spot Instance Interruption Warning` and `EC2 Instance Rebalance Recommendation`.
+ * `instance-action` is not read: every interruption takes the node out the same way.
+ */
+export const spotEventSchema = z.object({
   source: z.literal('aws.ec2'),
   'detail-type': z.enum(['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation']),
-  detail: z.object({
-    'instance-id': instanceId,
-    'instance-action': z.enum(['terminate', 'stop', 'hibernate']).optional(),
-  }),
+  time: eventTime,
+  detail: record({ 'instance-id': instanceId }),
 });
 
-/** `aws.events` / `Scheduled Event`. */
-export const scheduledEventSchema = EventBridgeSchema.extend({
+/** `aws.events` / `Scheduled Event`: nothing but its type is read. */
+export const scheduledEventSchema = z.object({
   source: z.literal('aws.events'),
-  'detail-type': z.literal('Scheduled Event'),
+  'detail-type': z.enum(['Scheduled Event']),
+  time: eventTime,
 });
 
-/** Every event the reconcile handler accepts. */
-export const reconcileEventSchema = z.union([
+// Every detail-type is a z.enum (one value or more), so the accepted types can be listed from the schemas.
+const RECONCILE_EVENT_SCHEMAS = [
   scheduledEventSchema,
   autoScalingResultEventSchema,
   instanceStateChangeEventSchema,
   spotEventSchema,
-]);
+] as const;
+
+/** The `detail-type`s the pass handler accepts, with their source, for the message of an unknown one. */
+const ACCEPTED_TYPES = RECONCILE_EVENT_SCHEMAS.flatMap((schema) =>
+  schema.shape['detail-type'].options.map((type) => `"${type}" (${schema.shape.source.value})`),
+);
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? `"${value}"` : String(value);
+}
+
+/**
+ * Every event the reconcile handler accepts: dispatched on `detail-type`, then checked against its
+ * `source` and its shape's read fields.
+ */
+export const reconcileEventSchema = z.discriminatedUnion('detail-type', RECONCILE_EVENT_SCHEMAS, {
+  error: (issue) => {
+    if (issue.code !== 'invalid_union') return undefined;
+    const event = (issue.input ?? {}) as Record<string, unknown>;
+    return (
+      `not an event this product consumes: ${describeValue(event['detail-type'])} from source ` +
+      `${describeValue(event.source)}; accepted: ${ACCEPTED_TYPES.join(', ')}`
+    );
+  },
+});
 
 const epochMs = z.number().int().nonnegative();
 
@@ -86,7 +142,7 @@ const heldActionSchema = z.object({
   lifecycleHookName: z.string().min(1),
   instanceId,
   lifecycleActionToken: z.string().min(1).optional(),
-  transition: z.enum(['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']),
+  transition: z.enum(LIFECYCLE_TRANSITIONS),
   origin: z.string().optional(),
   destination: z.string().optional(),
 });
