@@ -82,6 +82,14 @@ export type NodeVerdict =
 
 const DESIRED_ASG_STATES = new Set(['InService', 'Pending', 'Pending:Wait', 'Pending:Proceed']);
 const LEAVING_ASG_STATE = /^(Terminating|Terminated|Detaching|Detached|EnteringStandby|Standby|Warmed)/;
+/** Documented lifecycle states that are neither desired nor leaving (AWS API reference, LifecycleState). */
+const OTHER_ASG_STATES = new Set([
+  'Quarantined',
+  'ReplacingRootVolume',
+  'ReplacingRootVolume:Proceed',
+  'ReplacingRootVolume:Wait',
+  'RootVolumeReplaced',
+]);
 /** EC2 states of an instance on its way out: never a target. */
 export const LEAVING_EC2_STATES: ReadonlySet<string> = new Set([
   'stopping',
@@ -116,7 +124,7 @@ export function isUnknown(verdict: NodeVerdict): boolean {
  *    Terminating*, Detaching, Standby, Warmed:*, health Unhealthy): leaving.
  * 3. An event saying it leaves: leaving, unless the event is older than the describe answer and that
  *    answer is definite (the instance was described and found as a member): then the describe answer wins.
- * 4. No private IP, missing from DescribeInstances, an ASG node without lifecycle state: unknown.
+ * 4. No private IP, missing from DescribeInstances, an ASG node without a documented lifecycle state: unknown.
  * 5. ASG nodes InService or Pending* (or a launching event), tag-found nodes running: desired.
  *
  * @param discoveredAt - when the describe answer was read (the pass's now, epoch ms)
@@ -154,6 +162,16 @@ export function judgeNode(node: Node, hints: NodeHints = {}, discoveredAt?: numb
   if (inAsg && node.ec2State === undefined) return unknown('not in the DescribeInstances answer');
   if (node.privateIp === undefined) return unknown('no private IP');
   if (inAsg && node.lifecycleState === undefined) return unknown('the ASG gave no lifecycle state');
+  // A state AWS does not document is a stand-in for a missing field (the adapter reads an absent
+  // LifecycleState as "Unknown"): unknown, never vanished.
+  if (
+    inAsg &&
+    node.lifecycleState !== undefined &&
+    !DESIRED_ASG_STATES.has(node.lifecycleState) &&
+    !OTHER_ASG_STATES.has(node.lifecycleState)
+  ) {
+    return unknown(`the ASG gave no lifecycle state AWS documents ("${node.lifecycleState}")`);
+  }
   if (hints.launching?.includes(node.instanceId)) {
     return { desired: true, reason: 'an event says it is launching' };
   }

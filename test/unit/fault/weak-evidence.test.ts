@@ -1,0 +1,27 @@
+import { type Counts, FaultWorld, newCounts, TG_API, TG_WEB } from './fault-world';
+
+/** Deterministic cases the randomized suite (fault-suite.test.ts) found or must keep covering. */
+describe('Fault world: weak evidence', () => {
+  let counts: Counts;
+  let world: FaultWorld;
+  beforeEach(() => {
+    counts = newCounts();
+    world = new FaultWorld(counts);
+    world.aws.install();
+  });
+  afterEach(() => world.aws.restore());
+
+  it('keeps the targets of an InService node whose DescribeAutoScalingGroups entry has no LifecycleState', async () => {
+    // Prepare: every ASG answer leaves out the first node's LifecycleState
+    world.aws.faultFor = (call) =>
+      call.command === 'DescribeAutoScalingGroups' ? { kind: 'no-lifecycle-state', victim: 0 } : undefined;
+    // Act
+    await world.schedule();
+    // Assess
+    const deregistrations = world.aws.calls.filter((c) => c.command === 'DeregisterTargets' && c.applied);
+    expect(deregistrations.map((c) => c.input.Targets)).toEqual([[{ Id: '10.0.5.5', Port: 30080 }]]);
+    expect(counts['no InService node deregistered on weak evidence'].violations).toEqual([]);
+    expect(world.aws.calls.filter((c) => c.command === 'RegisterTargets')).toEqual([]);
+    expect([TG_WEB, TG_API].every((arn) => world.aws.targetGroups.has(arn))).toBe(true);
+  });
+});
