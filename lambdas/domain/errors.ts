@@ -28,8 +28,9 @@ export class GuardRefusalError extends Error {
 }
 
 /**
- * A plan would pass an Elastic Load Balancing target quota (lambdas/domain/quotas.ts): nothing was written
- * to the groups concerned; the other groups' changes were applied.
+ * A plan would pass a quota (lambdas/domain/quotas.ts): Elastic Load Balancing targets, inbound rules per
+ * security group, or Route 53's batch limits. Nothing was written to the target groups, security groups or
+ * record names concerned; the other changes were applied.
  */
 export class QuotaExceededError extends Error {
   /** One line per quota, naming it. */

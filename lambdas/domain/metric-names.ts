@@ -11,7 +11,10 @@ export const METRICS = {
   guardRefusals: 'GuardRefusals',
   /** Refused deregistrations an operator confirmed for one pass (`apply --confirm-deregistrations`). */
   guardOverrides: 'GuardOverrides',
-  /** One per quota a plan would pass (targets per group, per AZ per NLB, per NLB): nothing written there. */
+  /**
+   * One per quota a plan would pass (targets per group, per AZ per NLB, per NLB; inbound rules per security
+   * group; Route 53 batch limits per name): nothing written there.
+   */
   quotaRefusals: 'QuotaRefusals',
   passFailures: 'PassFailures',
   passDuration: 'PassDuration',

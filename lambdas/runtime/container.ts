@@ -9,7 +9,7 @@ import { SecurityGroupAdapter } from '../aws/security-group-adapter';
 import { TargetGroupAdapter } from '../aws/target-group-adapter';
 import type { Clock, HoldQueuePort, LanePort } from '../domain/ports';
 import type { HoldCheckDeps } from '../sync/hold-check';
-import { networkSteps } from '../sync/network-steps';
+import { type NetworkStepDeps, networkSteps } from '../sync/network-steps';
 import type { ReconcileStep } from '../sync/reconcile-pass';
 import { QUEUE_ENV } from './environment';
 import { createLogger, createMetrics } from './telemetry';
@@ -17,6 +17,8 @@ import { createLogger, createMetrics } from './telemetry';
 /** The wiring of real adapters; the same in Lambda, the CLI and the demo (only the endpoint differs). */
 export interface Container extends HoldCheckDeps {
   readonly autoScaling: AutoScalingAdapter;
+  /** The security-group, load balancer and Route 53 adapters the network steps use; `status` reads them too. */
+  readonly network: NetworkStepDeps;
 }
 
 /** The system clock. */
@@ -38,11 +40,13 @@ export function createContainer(
   env: NodeJS.ProcessEnv = process.env,
 ): Container {
   const logger = overrides.logger ?? createLogger();
+  const metrics = overrides.metrics ?? createMetrics();
   const network = {
     securityGroups: new SecurityGroupAdapter(),
     loadBalancers: new LoadBalancerAdapter(),
     dns: new Route53Adapter(),
     logger,
+    metrics,
   };
   const queues =
     overrides.queues ??
@@ -58,7 +62,8 @@ export function createContainer(
     ec2: new Ec2InstanceAdapter(),
     targetGroups: new TargetGroupAdapter(),
     logger,
-    metrics: overrides.metrics ?? createMetrics(),
+    metrics,
     extraSteps: overrides.extraSteps ?? networkSteps(network),
+    network,
   };
 }

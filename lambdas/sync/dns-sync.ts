@@ -1,15 +1,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ClusterConfig, SyncConfig } from '../domain/config';
 import {
+  type BatchLimits,
   type DnsConflict,
   desireRecords,
   type PlannedRecordChange,
   planRecords,
   splitIntoBatches,
 } from '../domain/dns-records';
-import { MissingResourceError } from '../domain/errors';
+import { MissingResourceError, QuotaExceededError } from '../domain/errors';
+import { METRICS } from '../domain/metric-names';
 import type { ChangeBatchResult, DnsPort, LoadBalancerInfo, LoadBalancerPort } from '../domain/network-ports';
 import type { Node } from '../domain/node';
+import { checkRecordBatchQuotas, RECORD_BATCH_QUOTAS } from '../domain/quotas';
 
 /** What {@link syncDns} works on. */
 export interface DnsSyncInput {
@@ -28,6 +32,10 @@ export interface DnsSyncDeps {
   readonly dns: DnsPort;
   readonly loadBalancers: LoadBalancerPort;
   readonly logger: Logger;
+  /** Counts quota refusals (`QuotaRefusals`), on the pass's metrics object (its cluster dimension). */
+  readonly metrics: Metrics;
+  /** Route 53's batch limits; AWS's unless a test gives smaller ones. */
+  readonly batchLimits?: BatchLimits;
 }
 
 /** What a DNS pass planned and applied. */
@@ -37,8 +45,12 @@ export interface DnsSyncResult {
   readonly skipped?: string;
   readonly dryRun: boolean;
   readonly hostedZoneId?: string;
-  /** Every change with its reason. */
+  /** Every change with its reason (without the refused ones). */
   readonly plan: readonly PlannedRecordChange[];
+  /** Changes not written because their name's changes pass Route 53's batch limits, with the refusal. */
+  readonly refused: readonly { readonly change: PlannedRecordChange; readonly refusedBecause: string }[];
+  /** One line per quota refusal, naming the quota; also logged as errors. */
+  readonly quotaRefusals: readonly string[];
   /** The changes Route 53 accepted (empty in a dry run). */
   readonly applied: readonly PlannedRecordChange[];
   /** One entry per ChangeResourceRecordSets call made. */
@@ -52,7 +64,10 @@ export interface DnsSyncResult {
  * Keeps a cluster's Route 53 records current: alias records to the NLB, the node A record set and
  * SRV records, each name marked by a TXT record written in the same batch. One ChangeResourceRecordSets
  * call per zone per pass, and only when something differs (more only when Route 53's batch limits force it).
- * @throws DnsPlanError, MissingResourceError, RecordChangeRejectedError
+ * A name whose changes alone pass those limits gets nothing written (checked before any write); the other
+ * names' changes are applied, then the pass fails.
+ * @throws DnsPlanError, MissingResourceError, QuotaExceededError (after the other names' writes; it carries
+ *   the result), RecordChangeRejectedError
  * @example
  * const result = await syncDns({ config, cluster, nodes }, { dns, loadBalancers, logger });
  */
@@ -66,6 +81,8 @@ export async function syncDns(input: DnsSyncInput, deps: DnsSyncDeps): Promise<D
       skipped: 'no dns config',
       dryRun,
       plan: [],
+      refused: [],
+      quotaRefusals: [],
       applied: [],
       batches: [],
       conflicts: [],
@@ -95,7 +112,25 @@ export async function syncDns(input: DnsSyncInput, deps: DnsSyncDeps): Promise<D
   });
   const warnings = [...desired.warnings, ...plan.warnings, ...plan.conflicts.map((c) => c.reason)];
   for (const warning of warnings) deps.logger.warn(warning, { cluster: cluster.name, hostedZoneId: zone.id });
-  for (const change of plan.changes) {
+  // Quotas are checked on what would be written, before any write: a name over one gets nothing.
+  const limits = deps.batchLimits ?? RECORD_BATCH_QUOTAS;
+  const refusals = checkRecordBatchQuotas(plan.changes, limits);
+  for (const refusal of refusals) {
+    deps.logger.error('Plan refused: it would pass a Route 53 quota', {
+      cluster: cluster.name,
+      hostedZoneId: zone.id,
+      name: refusal.name,
+      quota: refusal.message,
+    });
+  }
+  if (refusals.length > 0) deps.metrics.addMetric(METRICS.quotaRefusals, MetricUnit.Count, refusals.length);
+  const blocked = new Map(refusals.map((r) => [r.name, r.message] as const));
+  const allowed = plan.changes.filter((change) => !blocked.has(change.recordSet.name));
+  const refused = plan.changes.flatMap((change) => {
+    const because = blocked.get(change.recordSet.name);
+    return because === undefined ? [] : [{ change, refusedBecause: because }];
+  });
+  for (const change of allowed) {
     deps.logger.info('record change planned', {
       cluster: cluster.name,
       hostedZoneId: zone.id,
@@ -109,7 +144,7 @@ export async function syncDns(input: DnsSyncInput, deps: DnsSyncDeps): Promise<D
   const applied: PlannedRecordChange[] = [];
   const batches: ChangeBatchResult[] = [];
   if (!dryRun) {
-    for (const batch of splitIntoBatches(plan.changes)) {
+    for (const batch of splitIntoBatches(allowed, limits)) {
       batches.push(
         await deps.dns.changeRecordSets(
           zone.id,
@@ -120,14 +155,24 @@ export async function syncDns(input: DnsSyncInput, deps: DnsSyncDeps): Promise<D
       applied.push(...batch);
     }
   }
-  return {
+  const result: DnsSyncResult = {
     cluster: cluster.name,
     dryRun,
     hostedZoneId: zone.id,
-    plan: plan.changes,
+    plan: allowed,
+    refused,
+    quotaRefusals: refusals.map((r) => r.message),
     applied,
     batches,
     conflicts: plan.conflicts,
     warnings,
   };
+  if (!dryRun && refusals.length > 0) {
+    throw new QuotaExceededError(
+      cluster.name,
+      refusals.map((r) => r.message),
+      result,
+    );
+  }
+  return result;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describeRule } from '../domain/ingress-rules';
 import type { DnsPort, LoadBalancerInfo, LoadBalancerPort, SecurityGroupPort } from '../domain/network-ports';
 import { syncDns } from './dns-sync';
@@ -11,6 +12,8 @@ export interface NetworkStepDeps {
   readonly loadBalancers: LoadBalancerPort;
   readonly dns: DnsPort;
   readonly logger: Logger;
+  /** The pass's metrics object (quota refusals are counted under its cluster dimension). */
+  readonly metrics: Metrics;
 }
 
 function desiredNodes(input: ReconcileStepInput) {

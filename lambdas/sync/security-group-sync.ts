@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ClusterConfig, SyncConfig } from '../domain/config';
-import { MissingResourceError } from '../domain/errors';
+import { MissingResourceError, QuotaExceededError } from '../domain/errors';
 import {
   type ConfiguredSourceMode,
   chooseNodeGroups,
@@ -15,6 +16,7 @@ import {
   planIngress,
   resolveIngressSource,
 } from '../domain/ingress-rules';
+import { METRICS } from '../domain/metric-names';
 import type {
   IngressRuleSpec,
   LoadBalancerPort,
@@ -22,6 +24,7 @@ import type {
   SecurityGroupPort,
 } from '../domain/network-ports';
 import type { Node } from '../domain/node';
+import { checkIngressQuotas, SECURITY_GROUP_QUOTAS, type SecurityGroupQuotas } from '../domain/quotas';
 
 /** What {@link syncSecurityGroups} works on. */
 export interface SecurityGroupSyncInput {
@@ -40,6 +43,10 @@ export interface SecurityGroupSyncDeps {
   readonly securityGroups: SecurityGroupPort;
   readonly loadBalancers: LoadBalancerPort;
   readonly logger: Logger;
+  /** Counts quota refusals (`QuotaRefusals`), on the pass's metrics object (its cluster dimension). */
+  readonly metrics: Metrics;
+  /** The inbound-rules quota; AWS's default unless a test gives a smaller one. */
+  readonly quotas?: SecurityGroupQuotas;
 }
 
 /** What a security-group pass planned and applied. */
@@ -56,8 +63,12 @@ export interface SecurityGroupSyncResult {
     readonly sources: readonly string[];
     readonly reason: string;
   };
-  /** Every change, with its reason, in the order applied. */
+  /** Every change, with its reason, in the order applied (without the refused ones). */
   readonly plan: readonly IngressChange[];
+  /** Changes not written because their group would pass the inbound-rules quota, with the refusal. */
+  readonly refused: readonly { readonly change: IngressChange; readonly refusedBecause: string }[];
+  /** One line per quota refusal, naming the quota; also logged as errors. */
+  readonly quotaRefusals: readonly string[];
   /** The changes applied (empty in a dry run). */
   readonly applied: readonly IngressChange[];
   /** Desired rules an unowned rule already satisfies; left to their owner. */
@@ -74,8 +85,11 @@ export interface SecurityGroupSyncResult {
 /**
  * Makes the node security groups admit the NLB's traffic and health checks on exactly the cluster's
  * NodePorts (and clients on traffic ports where the client IP is preserved), revoking only rules this
- * deployment owns for this cluster.
- * @throws AmbiguousSecurityGroupError, IngressSourceError, MissingResourceError, SecurityGroupRuleLimitError
+ * deployment owns for this cluster. A group whose plan would pass the inbound-rules quota gets nothing
+ * written (checked before any write); the other groups' changes are applied, then the pass fails.
+ * @throws AmbiguousSecurityGroupError (also for a lone candidate group not tagged for the cluster),
+ *   IngressSourceError, MissingResourceError, QuotaExceededError (after the other groups' writes; it
+ *   carries the result), SecurityGroupRuleLimitError
  * @example
  * const result = await syncSecurityGroups({ config, cluster, nodes }, { securityGroups, loadBalancers, logger });
  */
@@ -92,6 +106,8 @@ export async function syncSecurityGroups(
     dryRun,
     groupIds: [],
     plan: [],
+    refused: [],
+    quotaRefusals: [],
     applied: [],
     coveredByUnowned: [],
     counts: [],
@@ -136,7 +152,27 @@ export async function syncSecurityGroups(
   });
   const warnings = [...desired.warnings, ...plan.warnings];
   for (const warning of warnings) deps.logger.warn(warning, { cluster: cluster.name });
-  for (const change of plan.changes) {
+  // Quotas are checked on what would be written, before any write: a group over one gets nothing.
+  const refusals = checkIngressQuotas(
+    { groupIds, observed, changes: plan.changes },
+    deps.quotas ?? SECURITY_GROUP_QUOTAS,
+  );
+  const blocked = new Map<string, string>();
+  for (const refusal of refusals) {
+    deps.logger.error('Plan refused: it would pass a security group quota', {
+      cluster: cluster.name,
+      groupId: refusal.groupId,
+      quota: refusal.message,
+    });
+    blocked.set(refusal.groupId, [blocked.get(refusal.groupId), refusal.message].filter(Boolean).join('; '));
+  }
+  if (refusals.length > 0) deps.metrics.addMetric(METRICS.quotaRefusals, MetricUnit.Count, refusals.length);
+  const allowed = plan.changes.filter((change) => !blocked.has(change.groupId));
+  const refused = plan.changes.flatMap((change) => {
+    const because = blocked.get(change.groupId);
+    return because === undefined ? [] : [{ change, refusedBecause: because }];
+  });
+  for (const change of allowed) {
     deps.logger.info('security group change planned', {
       cluster: cluster.name,
       groupId: change.groupId,
@@ -147,8 +183,8 @@ export async function syncSecurityGroups(
     });
   }
 
-  const applied = dryRun ? [] : await apply(plan.changes, deps.securityGroups);
-  return {
+  const applied = dryRun ? [] : await apply(allowed, deps.securityGroups);
+  const result: SecurityGroupSyncResult = {
     cluster: cluster.name,
     dryRun,
     groupIds,
@@ -157,7 +193,9 @@ export async function syncSecurityGroups(
       sources: source.sources.map((s) => (s.kind === 'cidr' ? s.cidr : s.groupId)),
       reason: source.reason,
     },
-    plan: plan.changes,
+    plan: allowed,
+    refused,
+    quotaRefusals: refusals.map((r) => r.message),
     applied,
     coveredByUnowned: plan.coveredByUnowned.map((c) => ({
       groupId: c.groupId,
@@ -167,6 +205,14 @@ export async function syncSecurityGroups(
     counts: plan.counts,
     warnings,
   };
+  if (!dryRun && refusals.length > 0) {
+    throw new QuotaExceededError(
+      cluster.name,
+      refusals.map((r) => r.message),
+      result,
+    );
+  }
+  return result;
 }
 
 async function nodeGroups(
@@ -177,7 +223,9 @@ async function nodeGroups(
   const configured = cluster.securityGroups?.groupIds;
   if (configured !== undefined && configured.length > 0) return [...new Set(configured)].sort();
   const candidates = nodeGroupCandidates(nodes);
-  if (candidates.length <= 1) return candidates;
+  if (candidates.length === 0) return candidates;
+  // A lone candidate needs the cluster tag too (docs/security-groups.md): the deployed role may write only
+  // to tagged groups, so an untagged one would fail with AccessDenied after the pass's first writes.
   return chooseNodeGroups(cluster.name, await port.describeGroups(candidates));
 }
 

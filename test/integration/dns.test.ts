@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
@@ -14,6 +13,7 @@ import { compareIps } from '../../lambdas/domain/ip-addresses';
 import { judgeNode, type Node } from '../../lambdas/domain/node';
 import { discoverNodes } from '../../lambdas/sync/discover-nodes';
 import { type DnsSyncResult, syncDns } from '../../lambdas/sync/dns-sync';
+import { silentTelemetry } from '../support/fake-aws';
 import { isolated, motoEndpoint } from '../support/moto-test-env';
 import {
   asgInstances,
@@ -38,7 +38,7 @@ import {
 
 const OWNER = 'nlb-nodeport-sync';
 const MARKER = '"heritage=nlb-nodeport-sync,owner=nlb-nodeport-sync,cluster=it"';
-const logger = new Logger({ serviceName: 'dns-it', logLevel: 'SILENT' });
+const { logger, metrics } = silentTelemetry();
 
 function route53(): Route53Client {
   return new Route53Client({
@@ -103,7 +103,7 @@ async function desiredNodes(cluster: ClusterConfig): Promise<Node[]> {
 async function sync({ config, cluster }: Scene, dryRun = false): Promise<DnsSyncResult> {
   return syncDns(
     { config, cluster, nodes: await desiredNodes(cluster), dryRun },
-    { dns: new Route53Adapter(), loadBalancers: new LoadBalancerAdapter(), logger },
+    { dns: new Route53Adapter(), loadBalancers: new LoadBalancerAdapter(), logger, metrics },
   );
 }
 

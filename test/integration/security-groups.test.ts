@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateNetworkInterfaceCommand,
@@ -20,6 +19,7 @@ import { AmbiguousSecurityGroupError } from '../../lambdas/domain/network-errors
 import { judgeNode, type Node } from '../../lambdas/domain/node';
 import { discoverNodes } from '../../lambdas/sync/discover-nodes';
 import { type SecurityGroupSyncResult, syncSecurityGroups } from '../../lambdas/sync/security-group-sync';
+import { silentTelemetry } from '../support/fake-aws';
 import { isolated, motoEndpoint } from '../support/moto-test-env';
 import {
   buildWorld,
@@ -56,7 +56,7 @@ function securityGroupAdapter(): SecurityGroupAdapter {
   return new SecurityGroupAdapter(withGroupRuleDescriptions(createEc2Client()));
 }
 const HEALTH_PORT = 30081;
-const logger = new Logger({ serviceName: 'security-groups-it', logLevel: 'SILENT' });
+const { logger, metrics } = silentTelemetry();
 
 interface Scene {
   readonly world: World;
@@ -126,7 +126,7 @@ async function sync(
 ): Promise<SecurityGroupSyncResult> {
   return syncSecurityGroups(
     { config, cluster, nodes: await desiredNodes(cluster), dryRun },
-    { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger },
+    { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger, metrics },
   );
 }
 
@@ -300,7 +300,7 @@ describe('Use case: syncSecurityGroups against moto', () => {
           nodes: await desiredNodes(cluster),
           loadBalancerArn: withGroup.LoadBalancers?.[0]?.LoadBalancerArn,
         },
-        { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger },
+        { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger, metrics },
       );
 
       // Assess
@@ -316,7 +316,7 @@ describe('Use case: syncSecurityGroups against moto', () => {
           nodes: await desiredNodes(cluster),
           loadBalancerArn: withGroup.LoadBalancers?.[0]?.LoadBalancerArn,
         },
-        { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger },
+        { securityGroups: securityGroupAdapter(), loadBalancers: new LoadBalancerAdapter(), logger, metrics },
       );
       expect(again.plan).toEqual([]);
       expect(await ruleLines(world.securityGroupId)).toEqual([
@@ -395,6 +395,7 @@ describe('Use case: syncSecurityGroups against moto', () => {
         securityGroups: securityGroupAdapter(),
         loadBalancers: new LoadBalancerAdapter(),
         logger,
+        metrics,
       };
 
       // Act

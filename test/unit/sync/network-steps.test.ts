@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { parseSyncConfig } from '../../../lambdas/domain/config';
 import type {
   DnsPort,
@@ -9,7 +8,7 @@ import type {
 import { judgeNodes } from '../../../lambdas/domain/target-plan';
 import { networkSteps } from '../../../lambdas/sync/network-steps';
 import type { ReconcileStepInput } from '../../../lambdas/sync/reconcile-pass';
-import { asgNode } from '../../support/fake-aws';
+import { asgNode, silentTelemetry } from '../../support/fake-aws';
 
 const NLB_ARN =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ingress/50dc6c495c0c9188';
@@ -64,7 +63,7 @@ function ports() {
     loadBalancers,
     securityGroups,
     dns,
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    ...silentTelemetry(),
   };
 }
 

@@ -1,0 +1,199 @@
+import { type ClusterConfig, parseSyncConfig } from '../../../lambdas/domain/config';
+import { QuotaExceededError } from '../../../lambdas/domain/errors';
+import { AmbiguousSecurityGroupError } from '../../../lambdas/domain/network-errors';
+import type {
+  IngressRuleSpec,
+  LoadBalancerPort,
+  ObservedIngressRule,
+  SecurityGroupInfo,
+  SecurityGroupPort,
+} from '../../../lambdas/domain/network-ports';
+import { syncSecurityGroups } from '../../../lambdas/sync/security-group-sync';
+import { asgNode, silentTelemetry } from '../../support/fake-aws';
+
+const NLB_ARN =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ingress/50dc6c495c0c9188';
+const NODE_GROUP = 'sg-0123456789abcdef0';
+const FULL = 'sg-0fffffffffffffff0';
+const ROOMY = 'sg-0eeeeeeeeeeeeeee0';
+
+function configWith(securityGroups: Record<string, unknown>) {
+  const config = parseSyncConfig({
+    clusters: [
+      {
+        name: 'prod',
+        nodeSource: { autoScalingGroups: ['my-asg'] },
+        loadBalancer: { arn: NLB_ARN },
+        portMappings: [
+          {
+            name: 'app',
+            targetGroupArn:
+              'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef',
+            nodePort: 30000,
+          },
+        ],
+        securityGroups,
+      },
+    ],
+  });
+  return { config, cluster: config.clusters[0] as ClusterConfig };
+}
+
+/** An in-memory EC2 security-group side that records every write. */
+class FakeGroups implements SecurityGroupPort {
+  public readonly writes: string[] = [];
+  public constructor(
+    private readonly tags: Record<string, Record<string, string>>,
+    private readonly rules: Record<string, ObservedIngressRule[]> = {},
+  ) {}
+  public async describeGroups(ids: readonly string[]): Promise<SecurityGroupInfo[]> {
+    return ids.map((groupId) => ({ groupId, tags: this.tags[groupId] ?? {} }));
+  }
+  public async describeIngressRules(groupId: string): Promise<ObservedIngressRule[]> {
+    return this.rules[groupId] ?? [];
+  }
+  public async authorizeIngress(groupId: string, rules: readonly IngressRuleSpec[]) {
+    this.writes.push(...rules.map((r) => `authorize ${groupId} ${r.fromPort}`));
+    return { done: rules.length, alreadyDone: 0 };
+  }
+  public async revokeIngress(groupId: string, rules: readonly ObservedIngressRule[]) {
+    this.writes.push(...rules.map((r) => `revoke ${groupId} ${r.ruleId}`));
+    return { done: rules.length, alreadyDone: 0 };
+  }
+  public async updateIngressDescription(groupId: string, rule: ObservedIngressRule) {
+    this.writes.push(`describe ${groupId} ${rule.ruleId}`);
+  }
+}
+
+const loadBalancers: LoadBalancerPort = {
+  describeLoadBalancer: async () => ({
+    arn: NLB_ARN,
+    name: 'ingress',
+    dnsName: 'ingress-1.elb.us-east-1.amazonaws.com',
+    canonicalHostedZoneId: 'Z26RNL4JYFTOTI',
+    vpcId: 'vpc-1',
+    securityGroupIds: [],
+    dualstack: false,
+  }),
+  describePrivateIps: async () => [],
+  describeVpcCidrs: async () => ['10.0.0.0/16'],
+};
+
+/** `n` rules nobody of this product owns. */
+function foreignRules(groupId: string, n: number): ObservedIngressRule[] {
+  return Array.from({ length: n }, (_, i) => ({
+    ruleId: `sgr-${groupId.slice(3)}${i}`,
+    groupId,
+    protocol: 'tcp',
+    fromPort: 1000 + i,
+    toPort: 1000 + i,
+    source: { kind: 'cidr', cidr: `192.168.${i}.0/24` },
+    description: 'someone else',
+  }));
+}
+
+describe('Function: syncSecurityGroups', () => {
+  describe('which group, when the config names none', () => {
+    it('refuses a lone node group without the cluster tag, before any write (docs/security-groups.md)', async () => {
+      // Prepare: every node carries one group, untagged
+      const { config, cluster } = configWith({ source: 'vpc-cidr' });
+      const groups = new FakeGroups({});
+      const nodes = [asgNode(1), asgNode(2)];
+
+      // Act
+      const result = syncSecurityGroups(
+        { config, cluster, nodes },
+        { securityGroups: groups, loadBalancers, ...silentTelemetry() },
+      );
+
+      // Assess
+      await expect(result).rejects.toThrow(AmbiguousSecurityGroupError);
+      await expect(result).rejects.toThrow(
+        `none is tagged nlb-nodeport-sync/cluster=prod or kubernetes.io/cluster/prod=owned|shared`,
+      );
+      expect(groups.writes).toEqual([]);
+    });
+
+    it('manages a lone node group tagged for the cluster', async () => {
+      // Prepare
+      const { config, cluster } = configWith({ source: 'vpc-cidr' });
+      const groups = new FakeGroups({ [NODE_GROUP]: { 'kubernetes.io/cluster/prod': 'shared' } });
+
+      // Act
+      const result = await syncSecurityGroups(
+        { config, cluster, nodes: [asgNode(1)] },
+        { securityGroups: groups, loadBalancers, ...silentTelemetry() },
+      );
+
+      // Assess
+      expect(result.groupIds).toEqual([NODE_GROUP]);
+      expect(groups.writes.length).toBeGreaterThan(0);
+      expect(groups.writes.every((w) => w.startsWith(`authorize ${NODE_GROUP}`))).toBe(true);
+    });
+  });
+
+  describe('the inbound-rules quota', () => {
+    const scene = () => {
+      const { config, cluster } = configWith({ source: 'vpc-cidr', groupIds: [FULL, ROOMY] });
+      const groups = new FakeGroups({}, { [FULL]: foreignRules(FULL, 60), [ROOMY]: foreignRules(ROOMY, 10) });
+      const telemetry = silentTelemetry();
+      const addMetric = jest.spyOn(telemetry.metrics, 'addMetric');
+      return { config, cluster, groups, telemetry, addMetric };
+    };
+
+    it('writes nothing to a group the plan would take past 60 rules, writes the others, then fails naming the quota', async () => {
+      // Prepare
+      const { config, cluster, groups, telemetry, addMetric } = scene();
+
+      // Act
+      const result = syncSecurityGroups(
+        { config, cluster, nodes: [asgNode(1)] },
+        { securityGroups: groups, loadBalancers, ...telemetry },
+      );
+
+      // Assess
+      await expect(result).rejects.toThrow(QuotaExceededError);
+      await expect(result).rejects.toThrow(/quota of 60 inbound rules per security group/);
+      expect(groups.writes.length).toBeGreaterThan(0);
+      expect(groups.writes.filter((w) => w.includes(FULL))).toEqual([]);
+      expect(groups.writes.every((w) => w.startsWith(`authorize ${ROOMY}`))).toBe(true);
+      expect(addMetric).toHaveBeenCalledWith('QuotaRefusals', 'Count', 1);
+    });
+
+    it('reports the refusal in a dry run, with the changes it holds back', async () => {
+      // Prepare
+      const { config, cluster, groups, telemetry } = scene();
+
+      // Act
+      const result = await syncSecurityGroups(
+        { config, cluster, nodes: [asgNode(1)], dryRun: true },
+        { securityGroups: groups, loadBalancers, ...telemetry },
+      );
+
+      // Assess
+      expect(result.quotaRefusals).toEqual([
+        expect.stringContaining(`security group ${FULL}: the plan would hold`),
+      ]);
+      expect(result.refused.length).toBeGreaterThan(0);
+      expect(result.refused.every((r) => r.change.groupId === FULL)).toBe(true);
+      expect(result.plan.every((c) => c.groupId === ROOMY)).toBe(true);
+      expect(groups.writes).toEqual([]);
+    });
+
+    it('honours a smaller quota given by the caller', async () => {
+      // Prepare: the roomy group holds 10; a quota of 10 refuses it too
+      const { config, cluster, groups, telemetry, addMetric } = scene();
+
+      // Act
+      const result = syncSecurityGroups(
+        { config, cluster, nodes: [asgNode(1)] },
+        { securityGroups: groups, loadBalancers, ...telemetry, quotas: { inboundRulesPerGroup: 10 } },
+      );
+
+      // Assess
+      await expect(result).rejects.toThrow(QuotaExceededError);
+      expect(groups.writes).toEqual([]);
+      expect(addMetric).toHaveBeenCalledWith('QuotaRefusals', 'Count', 2);
+    });
+  });
+});
