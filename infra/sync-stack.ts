@@ -1,7 +1,7 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { parseSyncConfig, parseSyncConfigText, type SyncConfig } from '../lambdas/domain/config';
+import { ConfigError, parseSyncConfig, parseSyncConfigText, type SyncConfig } from '../lambdas/domain/config';
 import {
   type ClusterDeployTimeValues,
   configDigest,
@@ -24,6 +24,7 @@ import { PassLane } from './constructs/pass-lane';
 import { SyncFunction } from './constructs/sync-function';
 import { grantSyncPermissions } from './constructs/sync-permissions';
 import { WaitQueue } from './constructs/wait-queue';
+import { checkRecordNamesAgainstZones, ZONE_NAME_UNKNOWN_WARNING } from './dns-zone-check';
 
 /** Properties of {@link NlbNodeportSyncStack}. */
 export interface NlbNodeportSyncStackProps extends StackProps {
@@ -59,6 +60,11 @@ export class NlbNodeportSyncStack extends Stack {
       ...props,
     });
     const { config } = props;
+    // Record names outside their hosted zone would fail every pass after its target writes: stop or warn here.
+    const zoneCheck = checkRecordNamesAgainstZones(config);
+    if (zoneCheck.errors.length > 0) throw new ConfigError('synth', [...zoneCheck.errors]);
+    for (const warning of zoneCheck.warnings)
+      Annotations.of(this).addWarningV2(ZONE_NAME_UNKNOWN_WARNING, warning);
     this.lane = new PassLane(this, 'Lane', { ownerId: config.ownerId });
     this.waitQueue = new WaitQueue(this, 'Wait');
 
