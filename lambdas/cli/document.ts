@@ -5,6 +5,7 @@ import type { TargetChange } from '../domain/target-plan';
 import type { DrainOutcome } from '../sync/drain-node';
 import type { PassReport } from '../sync/reconcile-pass';
 import type { ConfigProblem } from './config-check';
+import type { HeldActionView, ManagedRecordView, OwnedRuleView } from './inventory';
 
 /**
  * The CLI's `--json` output: one versioned JSON document per run, whatever the number of clusters
@@ -13,8 +14,12 @@ import type { ConfigProblem } from './config-check';
  */
 export const SCHEMA_VERSION = 1;
 
-/** Printed where held lifecycle actions would be: they live on the wait queue, not in AWS's describe calls. */
-export const HELD_ACTIONS_NOTE = 'held actions: see the wait queue (SQS messages of the deployment)';
+/**
+ * Said with the held lifecycle actions: where they come from, and what is not shown (the holds' deadlines
+ * and heartbeats are messages on the wait queue, which `status` does not read).
+ */
+export const HELD_ACTIONS_NOTE =
+  "from Auto Scaling (instances in Pending:Wait / Terminating:Wait); what each waits for is judged from the current targets by the hold rules; deadlines and heartbeats live on the deployment's wait queue";
 
 const targetSchema = z.object({ id: z.string(), port: z.number().int() });
 
@@ -85,8 +90,11 @@ export const passClusterSchema = z.object({
 const actualTargetSchema = targetSchema.extend({
   state: z.enum(TARGET_STATES),
   reason: z.string().optional(),
-  /** managed: the product's; preserved: never touched; draining: on its way out. */
-  role: z.enum(['managed', 'preserved', 'draining']),
+  /**
+   * managed: the product's; preserved: never touched; draining: on its way out; kept: its node is unknown
+   * (a stale list), so it is neither registered nor deregistered this pass (`kept` added in schema 1).
+   */
+  role: z.enum(['managed', 'preserved', 'draining', 'kept']),
 });
 
 /** One target group in a `status` document: desired vs actual. */
@@ -101,6 +109,39 @@ export const statusGroupSchema = z.object({
   pendingChanges: z.array(targetChangeSchema),
 });
 
+/** An inbound rule this deployment owns for the cluster (description prefix `nlb-nodeport-sync:<ownerId>/<cluster>:`). */
+export const ownedRuleSchema = z.object({
+  groupId: z.string(),
+  ruleId: z.string(),
+  /** `tcp 30000-30001 from 10.0.0.0/16`. */
+  rule: z.string(),
+  description: z.string(),
+});
+
+/** A record set at a name whose TXT set holds the cluster's ownership marker (the marker included). */
+export const managedRecordSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  ttl: z.number().int().optional(),
+  values: z.array(z.string()),
+  /** Alias records: the alias target's DNS name. */
+  alias: z.string().optional(),
+});
+
+/** A lifecycle action Auto Scaling holds on a node of the cluster, and what it waits for now. */
+export const heldActionSchema = z.object({
+  instanceId: z.string(),
+  autoScalingGroup: z.string(),
+  /** `Pending:Wait` (launch) or `Terminating:Wait` (terminate). */
+  lifecycleState: z.string(),
+  kind: z.enum(['launch', 'terminate']),
+  /** This deployment's hook for that kind, `<ownerId>-<cluster>-launch|terminate`. */
+  hookName: z.string(),
+  /** `wait` (health, draining), `pass` (its targets are not in place yet), `answer` (ready to be answered). */
+  next: z.enum(['wait', 'pass', 'answer']),
+  waitsFor: z.string(),
+});
+
 /** One cluster in a `status` document. */
 export const statusClusterSchema = z.object({
   ...clusterBase,
@@ -109,13 +150,28 @@ export const statusClusterSchema = z.object({
   securityGroups: stepSchema.extend({
     /** The configured groups, or `discovered` (from the nodes' interfaces). */
     groupIds: z.union([z.array(z.string()), z.literal('discovered')]).optional(),
+    /** The node groups read (configured, or chosen from the desired nodes' interfaces). */
+    nodeGroupIds: z.array(z.string()).optional(),
+    /** The rules this deployment owns in them now; absent when not configured, disabled or unread. */
+    ownedRules: z.array(ownedRuleSchema).optional(),
+    /** Why the owned rules could not be read (one line). */
+    readError: z.string().optional(),
   }),
   dns: stepSchema.extend({
     hostedZoneId: z.string().optional(),
     /** The record names this cluster manages (from the config). */
     names: z.array(z.string()),
+    /** The record sets at the names the zone marks as this cluster's now; absent when not configured or unread. */
+    records: z.array(managedRecordSchema).optional(),
+    readError: z.string().optional(),
   }),
-  heldLifecycleActions: z.object({ visible: z.literal(false), note: z.string() }),
+  heldLifecycleActions: z.object({
+    /** true when read from Auto Scaling (false: the cluster's pass failed, or the read failed). */
+    visible: z.boolean(),
+    note: z.string(),
+    actions: z.array(heldActionSchema).optional(),
+    readError: z.string().optional(),
+  }),
 });
 
 const base = { schemaVersion: z.literal(SCHEMA_VERSION), generatedAt: z.string(), ok: z.boolean() };
@@ -150,6 +206,8 @@ export const drainDocumentSchema = z.object({
   cluster: z.string(),
   change: z.enum(['marked', 'unmarked', 'unchanged']),
   previous: z.string().optional(),
+  /** `drain --wait` only: whether the node's targets left every group, after how long, the last look. */
+  wait: z.object({ done: z.boolean(), waitedSeconds: z.number().int().min(0), last: z.string() }).optional(),
 });
 
 /** Every document the CLI prints with `--json`. */
@@ -251,8 +309,33 @@ function managedNames(cluster: ClusterConfig): string[] {
   return names;
 }
 
+/** What `status` read besides the pass (lambdas/cli/inventory.ts); a part that failed carries its error line. */
+export interface StatusInventory {
+  readonly securityGroups?:
+    | { readonly groupIds: readonly string[]; readonly rules: readonly OwnedRuleView[] }
+    | { readonly error: string };
+  readonly records?: readonly ManagedRecordView[] | { readonly error: string };
+  readonly held?: readonly HeldActionView[] | { readonly error: string };
+}
+
+function failedRead<T>(part: T | { readonly error: string } | undefined): string | undefined {
+  return part !== undefined && part !== null && typeof part === 'object' && 'error' in part
+    ? part.error
+    : undefined;
+}
+
 /** A `status` cluster entry from a dry-run pass report (desired from the plan, actual from AWS). */
-export function statusCluster(cluster: ClusterConfig, report: PassReport): StatusCluster {
+export function statusCluster(
+  cluster: ClusterConfig,
+  report: PassReport,
+  inventory: StatusInventory = {},
+): StatusCluster {
+  const sg = inventory.securityGroups;
+  const sgError = failedRead(sg);
+  const records = inventory.records;
+  const recordsError = failedRead(records);
+  const held = inventory.held;
+  const heldError = failedRead(held);
   const byKey = (a: { id: string; port: number }, b: { id: string; port: number }) =>
     a.id === b.id ? a.port - b.port : a.id < b.id ? -1 : 1;
   return {
@@ -270,6 +353,7 @@ export function statusCluster(cluster: ClusterConfig, report: PassReport): Statu
         ...g.observedOwned.map((t) => ({ t, role: 'managed' as const })),
         ...g.preserved.map((t) => ({ t, role: 'preserved' as const })),
         ...g.draining.map((t) => ({ t, role: 'draining' as const })),
+        ...(g.kept ?? []).map((t) => ({ t, role: 'kept' as const })),
       ]
         .map(({ t, role }) => ({
           id: t.id,
@@ -286,13 +370,27 @@ export function statusCluster(cluster: ClusterConfig, report: PassReport): Statu
       ...(cluster.securityGroups !== undefined && {
         groupIds: cluster.securityGroups.groupIds ?? ('discovered' as const),
       }),
+      ...(sg !== undefined &&
+        !('error' in sg) && {
+          nodeGroupIds: [...sg.groupIds],
+          ownedRules: sg.rules.map((r) => ({ ...r })),
+        }),
+      ...(sgError !== undefined && { readError: sgError }),
     },
     dns: {
       ...stepView(cluster, report, 'dns'),
       ...(cluster.dns !== undefined && { hostedZoneId: cluster.dns.hostedZoneId }),
       names: managedNames(cluster),
+      ...(records !== undefined &&
+        !('error' in records) && { records: records.map((r) => ({ ...r, values: [...r.values] })) }),
+      ...(recordsError !== undefined && { readError: recordsError }),
     },
-    heldLifecycleActions: { visible: false, note: HELD_ACTIONS_NOTE },
+    heldLifecycleActions: {
+      visible: held !== undefined && heldError === undefined,
+      note: HELD_ACTIONS_NOTE,
+      ...(held !== undefined && !('error' in held) && { actions: held.map((h) => ({ ...h })) }),
+      ...(heldError !== undefined && { readError: heldError }),
+    },
   };
 }
 

@@ -23,11 +23,14 @@ import {
   type PassCluster,
   passCluster,
   type StatusCluster,
+  type StatusInventory,
   statusCluster,
   validateDocument,
 } from './document';
+import { waitForDrain } from './drain-wait';
 import { CliError, type EndpointContext, explainError } from './errors';
 import { EXIT, type ExitCode } from './exit-codes';
+import { type InventoryPorts, readHeldActions, readManagedRecords, readOwnedRules } from './inventory';
 import { renderApplySummary, renderPassCluster, renderPlanSummary, renderStatusCluster } from './render';
 import { StderrLogger } from './stderr-logger';
 
@@ -37,8 +40,11 @@ import { StderrLogger } from './stderr-logger';
  * Reference: docs/cli.md.
  */
 
-/** What a pass and a drain need: the container's adapters, logger, metrics and clock. */
-export type CliDeps = ReconcileDeps & { readonly clock: Clock };
+/**
+ * What a pass and a drain need: the container's adapters, logger, metrics and clock; `network` (the
+ * security-group and Route 53 adapters) lets `status` list owned rules and managed records.
+ */
+export type CliDeps = ReconcileDeps & { readonly clock: Clock; readonly network?: InventoryPorts };
 
 /** Where the CLI reads and writes, and how it reaches AWS. */
 export interface CliIo {
@@ -50,6 +56,8 @@ export interface CliIo {
   /** Builds the adapters once the environment is set; default: the real container. */
   readonly createDeps?: (logger: Logger) => CliDeps;
   readonly now?: () => Date;
+  /** Waits between `drain --wait` looks; default: a timer. Tests pass one that moves their clock. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The options every subcommand takes. */
@@ -64,6 +72,17 @@ export interface CommonOptions {
 }
 
 const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** `drain --wait` gives up after this long by default: the longest deregistration delay (3600 s) + 5 min for a pass. */
+export const DRAIN_WAIT_DEFAULT_TIMEOUT_SECONDS = 3900;
+/** `drain --wait` looks at the targets this often by default (one DescribeTargetHealth per group). */
+export const DRAIN_POLL_DEFAULT_SECONDS = 5;
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('not a whole number of seconds >= 1');
+  return n;
+}
 
 /** The package version, shown by `--version`. */
 export function packageVersion(): string {
@@ -340,12 +359,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       const { options, json, paint, emit, deps } = setUp(command);
       const config = loadCliConfig(options.config, io.env);
       const clusters = selectClusters(config, options.cluster, options.config ?? 'the config');
-      const results = await passes(config, clusters, deps(), true);
-      const views: StatusCluster[] = results.map((r) =>
-        r.report !== undefined
-          ? statusCluster(r.cluster, r.report)
-          : failedStatusCluster(r.cluster, r.error ?? ''),
-      );
+      const adapters = deps();
+      const results = await passes(config, clusters, adapters, true);
+      const views: StatusCluster[] = [];
+      for (const r of results) {
+        views.push(
+          r.report !== undefined && r.error === undefined
+            ? statusCluster(
+                r.cluster,
+                r.report,
+                await readInventory(config, r.cluster, r.report, adapters, now().getTime(), endpoint),
+              )
+            : r.report !== undefined
+              ? { ...statusCluster(r.cluster, r.report), ok: false, error: r.error ?? '' }
+              : failedStatusCluster(r.cluster, r.error ?? ''),
+        );
+      }
       const failed = views.some((v) => !v.ok);
       if (json) {
         emit({
@@ -359,37 +388,82 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       exitCode = failed ? EXIT.error : EXIT.ok;
     });
 
-  for (const verb of ['drain', 'undrain'] as const) {
-    program
-      .command(verb)
-      .description(
-        verb === 'drain'
-          ? 'put the operator drain mark on a node: every later pass keeps it out of every group'
-          : 'remove the drain mark: the next pass registers the node again if it is otherwise desired',
-      )
-      .argument('<instance-id>', 'EC2 instance id (i-...)', parseInstanceId)
-      .action(async (instanceId: string, _opts, command: Command) => {
-        const { options, json, paint, emit, deps } = setUp(command);
-        const config = loadCliConfig(options.config, io.env);
-        const adapters = deps();
-        const outcome =
-          verb === 'drain'
-            ? await drainInstance(config, instanceId, adapters)
-            : await undrainInstance(config, instanceId, adapters);
-        if (json) emit(drainDocument(verb, outcome));
-        else {
-          const next =
-            verb === 'drain'
-              ? 'the next pass keeps it out of every group'
-              : 'the next pass registers it again if it is otherwise desired';
-          const was = outcome.previous === undefined ? '' : ` (mark was: ${outcome.previous})`;
-          io.stdout.write(
-            `${instanceId} (cluster ${outcome.cluster}): ${paint.bold(outcome.change)}${was}; ${next}\n`,
-          );
-        }
+  program
+    .command('drain')
+    .description('put the operator drain mark on a node: every later pass keeps it out of every group')
+    .argument('<instance-id>', 'EC2 instance id (i-...)', parseInstanceId)
+    .option(
+      '--wait',
+      'then wait until none of its targets is registered or draining in any group, showing progress on stderr (writes nothing more: a pass deregisters it)',
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'with --wait: give up after this long (exit 1; the mark stays)')
+        .default(DRAIN_WAIT_DEFAULT_TIMEOUT_SECONDS)
+        .argParser(positiveSeconds),
+    )
+    .addOption(
+      new Option('--poll-seconds <seconds>', 'with --wait: seconds between looks at the targets')
+        .default(DRAIN_POLL_DEFAULT_SECONDS)
+        .argParser(positiveSeconds),
+    )
+    .action(async (instanceId: string, _opts, command: Command) => {
+      const { options, json, paint, emit, deps } = setUp(command);
+      const opts = command.opts() as { wait?: boolean; timeout: number; pollSeconds: number };
+      const config = loadCliConfig(options.config, io.env);
+      const adapters = deps();
+      const outcome = await drainInstance(config, instanceId, adapters);
+      const was = outcome.previous === undefined ? '' : ` (mark was: ${outcome.previous})`;
+      const head = `${instanceId} (cluster ${outcome.cluster}): ${paint.bold(outcome.change)}${was}`;
+      if (opts.wait !== true) {
+        if (json) emit(drainDocument('drain', outcome));
+        else io.stdout.write(`${head}; the next pass keeps it out of every group\n`);
         exitCode = EXIT.ok;
+        return;
+      }
+      if (!json) io.stdout.write(`${head}; waiting for its targets to leave every group\n`);
+      const cluster = selectClusters(
+        config,
+        outcome.cluster,
+        options.config ?? 'the config',
+      )[0] as ClusterConfig;
+      const waited = await waitForDrain(cluster, instanceId, adapters, {
+        timeoutSeconds: opts.timeout,
+        pollSeconds: opts.pollSeconds,
+        sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        onProgress: (elapsed, check) => io.stderr.write(`[${elapsed} s] ${check.line}\n`),
       });
-  }
+      if (json) {
+        emit({ ...drainDocument('drain', outcome), ok: waited.done, wait: waited } as DocumentBody);
+      } else if (waited.done) {
+        io.stdout.write(
+          `${instanceId}: ${paint.green('drained')}: ${waited.last}${waited.waitedSeconds > 0 ? ` (after ${waited.waitedSeconds} s)` : ''}\n`,
+        );
+      }
+      if (!waited.done && !json) {
+        throw new CliError(
+          `still waiting after ${waited.waitedSeconds} s (--timeout): ${waited.last}; the mark stays (\`undrain\` removes it)`,
+        );
+      }
+      exitCode = waited.done ? EXIT.ok : EXIT.error;
+    });
+
+  program
+    .command('undrain')
+    .description('remove the drain mark: the next pass registers the node again if it is otherwise desired')
+    .argument('<instance-id>', 'EC2 instance id (i-...)', parseInstanceId)
+    .action(async (instanceId: string, _opts, command: Command) => {
+      const { options, json, paint, emit, deps } = setUp(command);
+      const config = loadCliConfig(options.config, io.env);
+      const outcome = await undrainInstance(config, instanceId, deps());
+      if (json) emit(drainDocument('undrain', outcome));
+      else {
+        const was = outcome.previous === undefined ? '' : ` (mark was: ${outcome.previous})`;
+        io.stdout.write(
+          `${instanceId} (cluster ${outcome.cluster}): ${paint.bold(outcome.change)}${was}; the next pass registers it again if it is otherwise desired\n`,
+        );
+      }
+      exitCode = EXIT.ok;
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -404,6 +478,41 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     if (verbose && error instanceof Error && error.stack !== undefined) io.stderr.write(`${error.stack}\n`);
     return code;
   }
+}
+
+/**
+ * Reads what `status` shows besides the pass: owned rules, managed records, held lifecycle actions. Each part
+ * on its own: one that fails is shown with its error line, the others still are. Without the network
+ * adapters (a test's fakes) owned rules and records are not read.
+ */
+async function readInventory(
+  config: SyncConfig,
+  cluster: ClusterConfig,
+  report: PassReport,
+  deps: CliDeps,
+  now: number,
+  endpoint: EndpointContext,
+): Promise<StatusInventory> {
+  const part = async <T>(read: () => Promise<T>): Promise<T | { error: string }> => {
+    try {
+      return await read();
+    } catch (error) {
+      const explained = explainError(error, endpoint);
+      if (explained.fatal) throw error;
+      return { error: explained.line };
+    }
+  };
+  const desired = report.nodes.filter((n) => n.desired).map((n) => n.instanceId);
+  const network = deps.network;
+  return {
+    ...(network !== undefined && {
+      securityGroups: await part(() =>
+        readOwnedRules(config, cluster, desired, { ...network, ec2: deps.ec2 }),
+      ),
+      records: await part(() => readManagedRecords(config, cluster, network)),
+    }),
+    held: await part(() => readHeldActions(config, cluster, report.groups, deps, now)),
+  };
 }
 
 /**

@@ -170,10 +170,18 @@ export function renderStatusCluster(view: StatusCluster, paint: Painter): string
   lines.push(
     ...stepLines(sg, paint, 'status').map((l, i) =>
       i === 0 && sg.groupIds !== undefined
-        ? `${l} ${paint.dim(`(groups: ${sg.groupIds === 'discovered' ? 'discovered from the nodes' : sg.groupIds.join(', ')})`)}`
+        ? `${l} ${paint.dim(`(groups: ${sg.groupIds === 'discovered' ? `discovered from the nodes${sg.nodeGroupIds !== undefined ? `: ${sg.nodeGroupIds.join(', ') || 'none'}` : ''}` : sg.groupIds.join(', ')})`)}`
         : l,
     ),
   );
+  if (sg.readError !== undefined) lines.push(`    ${paint.red('owned rules not read')}: ${sg.readError}`);
+  if (sg.ownedRules !== undefined) {
+    for (const groupId of sg.nodeGroupIds ?? []) {
+      const rules = sg.ownedRules.filter((r) => r.groupId === groupId);
+      lines.push(`    ${groupId}: ${rules.length} owned rule(s)`);
+      for (const r of rules) lines.push(`      ${r.rule}  ${paint.dim(r.description)}`);
+    }
+  }
   const dns = view.dns;
   lines.push(
     ...stepLines(dns, paint, 'status').map((l, i) =>
@@ -182,6 +190,28 @@ export function renderStatusCluster(view: StatusCluster, paint: Painter): string
         : l,
     ),
   );
-  lines.push(`  ${paint.dim(view.heldLifecycleActions.note)}`);
+  if (dns.readError !== undefined)
+    lines.push(`    ${paint.red('managed records not read')}: ${dns.readError}`);
+  if (dns.records !== undefined) {
+    lines.push(`    ${dns.records.length} managed record set(s) in the zone:`);
+    for (const r of dns.records) {
+      const value = r.alias !== undefined ? `ALIAS ${r.alias}` : r.values.join(' ');
+      lines.push(`      ${r.name} ${r.type}${r.ttl !== undefined ? ` ${r.ttl}` : ''} ${value}`);
+    }
+  }
+  const held = view.heldLifecycleActions;
+  if (held.readError !== undefined) {
+    lines.push(`  held lifecycle actions: ${paint.red('not read')}: ${held.readError}`);
+  } else if (held.actions !== undefined) {
+    lines.push(
+      `  held lifecycle actions: ${held.actions.length === 0 ? paint.green('none') : paint.yellow(`${held.actions.length}`)}`,
+    );
+    for (const a of held.actions) {
+      lines.push(
+        `    ${a.instanceId} (${a.autoScalingGroup}, ${a.lifecycleState}) ${a.kind}: waits for ${a.waitsFor}`,
+      );
+    }
+  }
+  if (held.visible || held.readError !== undefined) lines.push(`    ${paint.dim(held.note)}`);
   return lines.join('\n');
 }
