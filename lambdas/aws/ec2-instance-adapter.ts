@@ -7,12 +7,15 @@ import {
   paginateDescribeInstances,
 } from '@aws-sdk/client-ec2';
 import type { Node, NodeOrigin } from '../domain/node';
-import type { Ec2Port } from '../domain/ports';
+import { ASG_NAME_TAG, type Ec2Port } from '../domain/ports';
 import { chunksOf } from './chunks';
 import { ec2Client } from './clients';
 
 /** Instance ids sent per DescribeInstances call; well under EC2's limit on filter values. */
 export const INSTANCE_IDS_PER_CALL = 100;
+
+/** Values one DescribeInstances filter takes (EC2 allows 200). */
+const FILTER_VALUES_PER_CALL = 200;
 
 /** Largest page DescribeInstances returns (MaxResults); fewer pages, fewer throttling tokens. */
 const INSTANCES_PER_PAGE = 1000;
@@ -31,7 +34,8 @@ export class Ec2InstanceAdapter implements Ec2Port {
   public constructor(private readonly client: EC2Client = ec2Client()) {}
 
   /**
-   * Describes instances by id, 100 ids per call; ids EC2 does not know are absent from the result.
+   * Describes instances by id, 100 ids per call, the calls in parallel (one round trip, however many
+   * ids); ids EC2 does not know are absent from the result.
    *
    * The ids go in an `instance-id` filter, not in `InstanceIds`: with `InstanceIds` one unknown id
    * (an instance terminated long ago, or one so new that EC2's eventually consistent reads do not show
@@ -40,11 +44,29 @@ export class Ec2InstanceAdapter implements Ec2Port {
    */
   public async describeInstancesById(instanceIds: readonly string[]): Promise<Node[]> {
     const unique = [...new Set(instanceIds)];
-    const nodes: Node[] = [];
-    for (const chunk of chunksOf(unique, INSTANCE_IDS_PER_CALL)) {
-      nodes.push(...(await this.describe([{ Name: 'instance-id', Values: chunk }], [])));
-    }
-    return nodes;
+    const chunks = await Promise.all(
+      chunksOf(unique, INSTANCE_IDS_PER_CALL).map((chunk) =>
+        this.describe([{ Name: 'instance-id', Values: chunk }], []),
+      ),
+    );
+    return chunks.flat();
+  }
+
+  /**
+   * Describes the instances Auto Scaling tagged as members of the named groups (`aws:autoscaling:groupName`,
+   * which Auto Scaling sets at launch and on attach), in every state EC2 still shows, terminated ones
+   * included, 1,000 a page. Needs no instance id, so it runs beside DescribeAutoScalingGroups instead
+   * of after it. The nodes carry no ASG facts and no origin: the group's own list says who is a member.
+   */
+  public async describeInstancesOfGroups(groupNames: readonly string[]): Promise<Node[]> {
+    const unique = [...new Set(groupNames)];
+    if (unique.length === 0) return [];
+    const chunks = await Promise.all(
+      chunksOf(unique, FILTER_VALUES_PER_CALL).map((chunk) =>
+        this.describe([{ Name: `tag:${ASG_NAME_TAG}`, Values: chunk }], [], INSTANCES_PER_PAGE),
+      ),
+    );
+    return chunks.flat();
   }
 
   /**

@@ -8,7 +8,7 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MissingResourceError } from '../domain/errors';
-import type { DrainSettings, RejectedTarget, TargetBatchResult, TargetGroupPort } from '../domain/ports';
+import type { DrainSettings, TargetBatchResult, TargetGroupPort } from '../domain/ports';
 import {
   type ObservedTarget,
   TARGET_STATES,
@@ -102,21 +102,24 @@ export class TargetGroupAdapter implements TargetGroupPort {
     );
   }
 
-  /** Chunks run one after another: ELBv2 throttles Register/Deregister hard (a few per second). */
+  /**
+   * The chunks of one call go out together (one round trip for up to 200 x the limiter's burst targets):
+   * the client's rate limiter (lambdas/aws/rate-limit.ts, burst 20 then 4/s) spaces them when there
+   * are more than ELBv2's write budget allows. Results are reported in chunk order.
+   */
   private async applyInChunks(
     targetGroupArn: string,
     targets: readonly TargetRef[],
     call: TargetCall,
   ): Promise<TargetBatchResult> {
     const unique = [...new Map(targets.map((target) => [targetKey(target), target])).values()];
-    const applied: TargetRef[] = [];
-    const rejected: RejectedTarget[] = [];
-    for (const chunk of chunksOf(unique, TARGETS_PER_CALL)) {
-      const outcome = await this.applyIsolating(targetGroupArn, chunk, call);
-      applied.push(...outcome.applied);
-      rejected.push(...outcome.rejected);
-    }
-    return { applied, rejected };
+    const outcomes = await settledInOrder(
+      chunksOf(unique, TARGETS_PER_CALL).map((chunk) => this.applyIsolating(targetGroupArn, chunk, call)),
+    );
+    return {
+      applied: outcomes.flatMap((o) => o.applied),
+      rejected: outcomes.flatMap((o) => o.rejected),
+    };
   }
 
   /**
@@ -169,6 +172,18 @@ export class TargetGroupAdapter implements TargetGroupPort {
       throw error;
     }
   }
+}
+
+/**
+ * Waits for every call, then returns their results in order, or throws the first error in order: no
+ * call is still running when this returns, so a failure never leaves a write behind in flight.
+ */
+async function settledInOrder<T>(calls: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(calls);
+  return settled.map((outcome) => {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
+  });
 }
 
 /** The wire code (`InvalidTarget`) as AWS documents it; the SDK keeps it in `Code` for query protocols. */

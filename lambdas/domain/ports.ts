@@ -46,10 +46,18 @@ export interface AutoScalingPort {
   recordLifecycleActionHeartbeat(action: LifecycleActionRef): Promise<LifecycleCallOutcome>;
 }
 
+/** The EC2 tag Auto Scaling puts on the instances of a group (at launch and on attach), with the group's name. */
+export const ASG_NAME_TAG = 'aws:autoscaling:groupName';
+
 /** EC2: describe instances. The nodes returned carry no ASG facts; origins say how they were found. */
 export interface Ec2Port {
-  /** Describes instances by id, in chunks; ids EC2 no longer knows are absent from the result. */
+  /** Describes instances by id, in chunks sent together; ids EC2 no longer knows are absent from the result. */
   describeInstancesById(instanceIds: readonly string[]): Promise<Node[]>;
+  /**
+   * Describes the instances tagged by Auto Scaling as members of the named groups (`aws:autoscaling:groupName`),
+   * in every state EC2 still shows (paginated). Needs no id, so it is read beside the groups themselves.
+   */
+  describeInstancesOfGroups(groupNames: readonly string[]): Promise<Node[]>;
   /** Describes non-terminated instances matching every tag filter (paginated). */
   describeInstancesByTags(tagFilters: Readonly<Record<string, readonly string[]>>): Promise<Node[]>;
   /**

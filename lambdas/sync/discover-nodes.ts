@@ -1,7 +1,7 @@
 import type { ClusterConfig } from '../domain/config';
 import { drainMarkOf } from '../domain/drain-mark';
 import { mergeNodes, type Node, type NodeHints } from '../domain/node';
-import type { AutoScalingGroupInfo, AutoScalingPort, Ec2Port } from '../domain/ports';
+import { ASG_NAME_TAG, type AutoScalingGroupInfo, type AutoScalingPort, type Ec2Port } from '../domain/ports';
 
 /** What discovery found for one cluster. */
 export interface Discovery {
@@ -14,6 +14,13 @@ export interface Discovery {
    * vanished ones, so a pass with any of these deregisters nothing for lack of a node.
    */
   readonly missingAutoScalingGroups: readonly string[];
+  /**
+   * Every EC2 record discovery read, by instance id, as DescribeInstances gave it (no ASG facts, no
+   * origin): the instances tagged as members of the configured ASGs (listed or not, in every state EC2
+   * still shows), those matching the tag filters, and those looked up by id. Later questions of the
+   * same pass about these instances ({@link findUnlistedMembers}) are answered from it, without a call.
+   */
+  readonly described: ReadonlyMap<string, Node>;
 }
 
 /** The ports discovery needs. */
@@ -28,6 +35,13 @@ export interface DiscoveryPorts {
  * up too: DescribeAutoScalingGroups may not list a launching one yet, or a leaving one any more.
  * A configured ASG that does not exist is reported in `missingAutoScalingGroups`, not thrown: the rest of
  * the cluster keeps syncing. Each node carries this deployment's drain mark when its instance has one.
+ *
+ * One round trip in the common case: the ASG describe, the search for the instances tagged with the
+ * ASGs' names (`aws:autoscaling:groupName`) and the tag-filter search go out together. Only instances
+ * none of these answers showed are then looked up by id (one more round trip, chunks in parallel): an
+ * ASG member EC2 did not return with its tag (an attached instance without it, a read that lags), or an
+ * instance an event names. An ASG member that no DescribeInstances answer shows stays without EC2 facts,
+ * so it is judged unknown, never leaving (docs/safety.md, "Evidence").
  */
 export async function discoverNodes(
   cluster: ClusterConfig,
@@ -37,10 +51,13 @@ export async function discoverNodes(
 ): Promise<Discovery> {
   const asgNames = cluster.nodeSource.autoScalingGroups;
   const hasTags = Object.keys(cluster.nodeSource.tagFilters).length > 0;
-  const [groups, tagged] = await Promise.all([
+  const [groups, members, tagged] = await Promise.all([
     asgNames.length > 0 ? ports.autoScaling.describeGroups(asgNames) : Promise.resolve([]),
+    asgNames.length > 0 ? ports.ec2.describeInstancesOfGroups(asgNames) : Promise.resolve([]),
     hasTags ? ports.ec2.describeInstancesByTags(cluster.nodeSource.tagFilters) : Promise.resolve([]),
   ]);
+  const described = new Map<string, Node>();
+  for (const node of [...members, ...tagged]) described.set(node.instanceId, { ...node, origins: [] });
   const missing = asgNames.filter((name) => !groups.some((g) => g.name === name));
   const asgInstances = groups.flatMap((g) => g.instances.map((i) => ({ ...i, groupName: g.name })));
   const known = new Set([...asgInstances.map((i) => i.instanceId), ...tagged.map((n) => n.instanceId)]);
@@ -49,11 +66,16 @@ export async function discoverNodes(
   const extra = [...new Set([...(hints.launching ?? []), ...(hints.leaving ?? [])])].filter(
     (id) => !known.has(id),
   );
-  const lookupIds = [...asgInstances.map((i) => i.instanceId), ...extra];
-  const described = lookupIds.length > 0 ? await ports.ec2.describeInstancesById(lookupIds) : [];
-  const describedById = new Map(described.map((n) => [n.instanceId, n] as const));
+  const lookupIds = [...new Set([...asgInstances.map((i) => i.instanceId), ...extra])].filter(
+    (id) => !described.has(id),
+  );
+  if (lookupIds.length > 0) {
+    for (const node of await ports.ec2.describeInstancesById(lookupIds)) {
+      described.set(node.instanceId, { ...node, origins: [] });
+    }
+  }
   const asgNodes: Node[] = asgInstances.map((instance) => {
-    const ec2 = describedById.get(instance.instanceId);
+    const ec2 = described.get(instance.instanceId);
     return {
       securityGroupIds: [],
       ...ec2,
@@ -66,8 +88,8 @@ export async function discoverNodes(
     };
   });
   const hinted: Node[] = extra.flatMap((id) => {
-    const node = describedById.get(id);
-    return node === undefined ? [] : [{ ...node, origins: [] }];
+    const node = described.get(id);
+    return node === undefined ? [] : [node];
   });
   const nodes = mergeNodes(asgNodes, tagged, hinted).map((node) => {
     const drainMark = ownerId === undefined ? undefined : drainMarkOf(node.tags, ownerId);
@@ -78,29 +100,32 @@ export async function discoverNodes(
     groups,
     asgDesiredCapacity: groups.reduce((sum, g) => sum + g.desiredCapacity, 0),
     missingAutoScalingGroups: missing,
+    described,
   };
 }
 
-/** The EC2 tag Auto Scaling puts on its instances. */
-const ASG_NAME_TAG = 'aws:autoscaling:groupName';
-
 /**
- * Looks up instances that hold a target but that discovery's lists did not return (instance ids of
- * `instance` groups), and returns the running or pending ones whose EC2 tags make them members of the cluster:
- * a configured ASG's name tag, or every tag filter. Such a node is unknown, not vanished: a stale ASG read right after a launch
- * must not deregister it (docs/safety.md, "Evidence"). Instances EC2 no longer knows are not returned.
+ * Picks, among instances that hold a target but that discovery's lists did not return (instance ids of
+ * `instance` groups), the running or pending ones whose EC2 tags make them members of the cluster: a
+ * configured ASG's name tag, or every tag filter. Such a node is unknown, not vanished: a stale ASG read
+ * right after a launch must not deregister it (docs/safety.md, "Evidence").
+ *
+ * No call: the discovery of the same pass already searched EC2 for both kinds of membership (every
+ * instance tagged with a configured ASG's name, every live instance matching the tag filters), so an
+ * instance its answers do not show is not a member by EC2's tags, or EC2 no longer knows it; it is not
+ * returned.
  */
-export async function findUnlistedMembers(
+export function findUnlistedMembers(
   cluster: ClusterConfig,
-  ports: DiscoveryPorts,
+  discovery: Pick<Discovery, 'described'>,
   instanceIds: readonly string[],
   ownerId?: string,
-): Promise<Node[]> {
-  if (instanceIds.length === 0) return [];
+): Node[] {
   const asgNames = new Set(cluster.nodeSource.autoScalingGroups);
   const filters = Object.entries(cluster.nodeSource.tagFilters);
-  const described = await ports.ec2.describeInstancesById(instanceIds);
-  return described.flatMap((node) => {
+  return [...new Set(instanceIds)].flatMap((id) => {
+    const node = discovery.described.get(id);
+    if (node === undefined) return [];
     // Only a running member is rescued; one on its way out stays what it was (vanished, guarded).
     if (node.ec2State !== 'running' && node.ec2State !== 'pending') return [];
     const asg = node.tags?.[ASG_NAME_TAG];

@@ -1,5 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type ClusterConfig, type SyncConfig, terminateHeartbeatTimeoutOf } from '../domain/config';
+import {
+  type ClusterConfig,
+  type LaunchGate,
+  type SyncConfig,
+  terminateHeartbeatTimeoutOf,
+} from '../domain/config';
 import {
   holdKindOf,
   type LifecycleAction,
@@ -14,7 +19,13 @@ import type { AutoScalingPort, Clock, HoldQueuePort } from '../domain/ports';
 import { clusterForAutoScalingGroup } from './cluster-lookup';
 import { type AnswerOutcome, answerLifecycleAction } from './lifecycle-answer';
 import { publishMetrics, setClusterDimension } from './publish-metrics';
-import { type PassReport, type ReconcileDeps, reconcileCluster, resolvedMappings } from './reconcile-pass';
+import {
+  type PassReport,
+  type ReconcileDeps,
+  type RegistrationProgress,
+  reconcileCluster,
+  resolvedMappings,
+} from './reconcile-pass';
 
 export type { LifecycleAction } from '../domain/lifecycle-hold';
 
@@ -28,7 +39,13 @@ export interface LifecycleDeps extends ReconcileDeps {
 /** The outcome of one lifecycle action event. */
 export type LifecycleOutcome =
   | { readonly status: 'skipped'; readonly reason: string }
-  | { readonly status: 'answered'; readonly answer: AnswerOutcome; readonly pass?: PassReport }
+  | {
+      readonly status: 'answered';
+      readonly answer: AnswerOutcome;
+      readonly pass?: PassReport;
+      /** Set when the pass failed after its registrations answered the action (e.g. its DNS step). */
+      readonly passError?: string;
+    }
   | {
       readonly status: 'held';
       readonly hold: LifecycleHold;
@@ -144,6 +161,9 @@ async function holdOrAnswer(
     ...(pass !== undefined && { pass }),
   });
   const toWarmPool = action.destination === 'WarmPool';
+  // The answer goes out as soon as its condition holds: right after the pass's registrations, beside
+  // its deregistrations and its security-group and DNS writes (a failure of those then does not hold it).
+  let early: Promise<Extract<LifecycleOutcome, { status: 'answered' }>> | undefined;
   const passOptions = {
     trigger: `lifecycle:${kind} ${action.instanceId}${toWarmPool ? ' (to warm pool)' : ''}`,
     hints: hintsForLifecycleAction(action),
@@ -154,25 +174,35 @@ async function holdOrAnswer(
     now,
   };
   if (kind === 'launch' && settings.launchGate === 'none' && options.hold === undefined) {
-    const answered = await answer('launch gate none: answered before the pass');
+    // Answered at once, beside the pass's first reads (the pass does not wait for the answer).
+    const answering = answer('launch gate none: answered before the pass');
+    // Awaited after the pass; until then a failure must not count as an unhandled rejection.
+    answering.catch(() => undefined);
     const pass = await passOrUndefined(config, cluster, deps, passOptions, action);
+    const answered = await answering;
     return pass === undefined ? answered : { ...answered, pass };
   }
+  const onRegistered = (progress: RegistrationProgress): void => {
+    const reason = answerNowBecause(progress, action, settings.launchGate, hold.privateIp);
+    if (reason === undefined || early !== undefined) return;
+    early = answer(reason);
+    // Awaited after the pass; until then a failure must not count as an unhandled rejection.
+    early.catch(() => undefined);
+  };
   const [pass, drainBound] = await Promise.all([
-    passOrUndefined(config, cluster, deps, passOptions, action),
+    passOrUndefined(config, cluster, deps, { ...passOptions, onRegistered }, action),
     kind === 'terminate' && options.hold === undefined ? drainBoundSeconds(cluster, deps) : undefined,
   ]);
   if (drainBound !== undefined) hold = { ...hold, deadlineAt: now + drainBound * 1000 };
+  if (early !== undefined) {
+    const answered = await early;
+    return pass === undefined
+      ? { ...answered, passError: 'the pass failed after its registrations; see the log' }
+      : { ...answered, pass };
+  }
   if (pass !== undefined) {
     const node = pass.nodes.find((n) => n.instanceId === action.instanceId);
     if (node?.privateIp !== undefined) hold = { ...hold, privateIp: node.privateIp };
-    if (kind === 'launch' && toWarmPool) return answer('headed to the warm pool: never a target', pass);
-    if (kind === 'launch' && settings.launchGate === 'registered' && registeredEverywhere(pass, action)) {
-      return answer('registered in every group', pass);
-    }
-    if (kind === 'terminate' && !hasTargets(pass, action.instanceId, hold.privateIp)) {
-      return answer('no target of the node in any group: nothing to drain', pass);
-    }
   }
   const delaySeconds =
     pass === undefined
@@ -237,20 +267,54 @@ async function drainBoundSeconds(cluster: ClusterConfig, deps: LifecycleDeps): P
   return Math.max(0, ...delays) + cluster.lifecycle.drainMarginSeconds;
 }
 
-/** Whether the pass left the launching node registered (or registering) in every group. */
-function registeredEverywhere(pass: PassReport, action: LifecycleAction): boolean {
-  const node = pass.nodes.find((n) => n.instanceId === action.instanceId);
+/**
+ * Why the action can be answered now that the pass's registrations are written, or undefined: a launch
+ * headed to a warm pool (never a target), a launch with gate `registered` whose node is registered in
+ * every group, a terminate whose node had no target in any group (nothing to drain).
+ */
+function answerNowBecause(
+  progress: RegistrationProgress,
+  action: LifecycleAction,
+  launchGate: LaunchGate,
+  knownIp: string | undefined,
+): string | undefined {
+  const kind = holdKindOf(action);
+  if (kind === 'launch' && action.destination === 'WarmPool')
+    return 'headed to the warm pool: never a target';
+  if (kind === 'launch' && launchGate === 'registered' && registeredEverywhere(progress, action)) {
+    return 'registered in every group';
+  }
+  const ip = progress.nodes.find((n) => n.instanceId === action.instanceId)?.privateIp ?? knownIp;
+  if (kind === 'terminate' && !hasTargets(progress, action.instanceId, ip)) {
+    return 'no target of the node in any group: nothing to drain';
+  }
+  return undefined;
+}
+
+/**
+ * Whether the pass left the launching node registered (or registering) in every group: desired, its
+ * target wanted in each group, and neither refused (a quota) nor rejected by AWS there.
+ */
+function registeredEverywhere(progress: RegistrationProgress, action: LifecycleAction): boolean {
+  const node = progress.nodes.find((n) => n.instanceId === action.instanceId);
   if (node === undefined || !node.desired) return false;
-  const rejected = new Set(pass.rejected.map((r) => r.targetGroupArn));
-  return pass.groups.every((group) => {
+  return progress.groups.every((group) => {
     const id = group.mapping.targetType === 'ip' ? node.privateIp : node.instanceId;
-    return !rejected.has(group.mapping.targetGroupArn) && group.desired.some((t) => t.id === id);
+    const arn = group.mapping.targetGroupArn;
+    const wanted = group.desired.some((t) => t.id === id);
+    const refused = (group.refused ?? []).some((c) => c.action === 'register' && c.target.id === id);
+    const rejected = progress.rejected.some((r) => r.targetGroupArn === arn && r.target.id === id);
+    return wanted && !refused && !rejected;
   });
 }
 
 /** Whether any group held a target of the node when the pass observed it (now deregistered or draining). */
-function hasTargets(pass: PassReport, instanceId: string, privateIp: string | undefined): boolean {
-  return pass.groups.some((group) => {
+function hasTargets(
+  progress: Pick<RegistrationProgress, 'groups'>,
+  instanceId: string,
+  privateIp: string | undefined,
+): boolean {
+  return progress.groups.some((group) => {
     const id = group.mapping.targetType === 'ip' ? privateIp : instanceId;
     // Without the IP its ip targets cannot be told apart: hold, and let the re-check see.
     if (id === undefined) return true;

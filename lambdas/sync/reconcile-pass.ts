@@ -44,14 +44,31 @@ export interface ReconcileDeps extends DiscoveryPorts {
   readonly targetGroups: TargetGroupPort;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Extra steps run after the targets are in step (security groups, DNS); each gets the desired nodes. */
+  /** Steps beside the target step (security groups, DNS); each gets the judged nodes. */
   readonly extraSteps?: readonly ReconcileStep[];
 }
 
-/** A step that runs after the target step of a pass, with the same discovery. */
+/**
+ * A step of a pass beside the target step, with the same discovery. Its reads that need only the
+ * config go out with the pass's first wave (`begin`), its writes with the target writes (`run`).
+ */
 export interface ReconcileStep {
   readonly name: string;
+  /** Plans and writes, once the pass has judged the nodes; it runs beside the target writes. */
   run(input: ReconcileStepInput): Promise<ReconcileStepResult>;
+  /**
+   * Optional: called as the pass starts, before discovery, to send the step's reads that need only the
+   * config; returns this pass's run, which uses them (instead of `run`). The reads' failures must stay
+   * inside the returned run (a pass that fails before it never awaits them).
+   */
+  begin?(input: ReconcileStepStart): (input: ReconcileStepInput) => Promise<ReconcileStepResult>;
+}
+
+/** What a step knows when the pass starts. */
+export interface ReconcileStepStart {
+  readonly config: SyncConfig;
+  readonly cluster: ClusterConfig;
+  readonly dryRun: boolean;
 }
 
 /** What a step receives. */
@@ -91,7 +108,17 @@ export interface PassOptions {
    * what) and counted (`GuardOverrides`). It covers both guards' refusals, never the quota checks.
    */
   readonly overrideGuards?: { readonly by: string; readonly reason: string };
+  /**
+   * Called once, as soon as the pass's registrations are written, before its deregistrations and the
+   * other steps' writes end, with what they did: a lifecycle action whose condition holds then is
+   * answered at once. Not called in a dry run, when the pass stops before its writes, or when a
+   * registration call failed. It must not throw; what it starts, its caller awaits.
+   */
+  readonly onRegistered?: (progress: RegistrationProgress) => void;
 }
+
+/** What the registrations of a pass did: its judged nodes, its group plans and the targets AWS rejected. */
+export type RegistrationProgress = Pick<PassReport, 'nodes' | 'groups' | 'rejected'>;
 
 /** The report of one pass, also what the CLI prints. */
 export interface PassReport {
@@ -176,13 +203,20 @@ async function runPass(
     persistentKeys: { cluster: cluster.name, trigger: options.trigger },
   });
   const mappings = resolvedMappings(cluster);
-  const discovery = await discoverNodes(cluster, deps, options.hints, config.ownerId);
+  // Wave 1: every read that needs only the config goes out at once: the other steps' own reads, the ASG
+  // describe with its instances (discover-nodes.ts), and every group's targets (they need only the ARNs).
+  const stepRuns = (deps.extraSteps ?? []).map((step) =>
+    step.begin === undefined
+      ? (input: ReconcileStepInput) => step.run(input)
+      : step.begin({ config, cluster, dryRun }),
+  );
+  const [discovery, observed] = await Promise.all([
+    discoverNodes(cluster, deps, options.hints, config.ownerId),
+    Promise.all(mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn))),
+  ]);
   const { nodes, marked } = await writeMarks(config, discovery, deps, options, dryRun);
   for (const instanceId of marked) log.info('Drain mark written', { instanceId });
   const discoveredAt = options.now ?? Date.now();
-  const observed = await Promise.all(
-    mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn)),
-  );
   const preserved = preservedTargetsOf(config, cluster);
   // Instance targets no listed node explains: a member a stale list missed is unknown, not vanished.
   const listed = new Set(nodes.map((n) => n.instanceId));
@@ -197,7 +231,7 @@ async function runPass(
       ),
     ),
   ];
-  const unlisted = await findUnlistedMembers(cluster, deps, unexplained, config.ownerId);
+  const unlisted = findUnlistedMembers(cluster, discovery, unexplained, config.ownerId);
   const judged = judgeNodes([...nodes, ...unlisted], options.hints, discoveredAt);
   const missing = discovery.missingAutoScalingGroups;
   if (missing.length > 0) {
@@ -288,40 +322,28 @@ async function runPass(
       reason: change.reason,
     });
   }
-  let registered = 0;
-  let deregistered = 0;
-  const rejected: (RejectedTarget & { targetGroupArn: string })[] = [];
-  if (!dryRun) {
-    for (const action of ['register', 'deregister'] as const) {
-      for (const plan of plans) {
-        const targets = plan.changes.filter((c) => c.action === action).map((c) => c.target);
-        if (targets.length === 0) continue;
-        const arn = plan.mapping.targetGroupArn;
-        const result =
-          action === 'register'
-            ? await deps.targetGroups.registerTargets(arn, targets)
-            : await deps.targetGroups.deregisterTargets(arn, targets);
-        if (action === 'register') registered += result.applied.length;
-        else deregistered += result.applied.length;
-        for (const r of result.rejected) {
-          log.error('AWS rejected a target; the rest of the batch was applied', {
-            action,
-            targetGroupArn: arn,
-            target: `${r.target.id}:${r.target.port}`,
-            code: r.code,
-            message: r.message,
-          });
-          rejected.push({ ...r, targetGroupArn: arn });
-        }
-      }
-    }
-  }
-  const steps: (ReconcileStepResult & { name: string })[] = [];
-  // One input object for every step of the pass: steps may share per-pass lookups keyed on it.
+  const nodeLines = judged.map(({ node, verdict }) => ({
+    instanceId: node.instanceId,
+    ...(node.privateIp !== undefined && { privateIp: node.privateIp }),
+    desired: verdict.desired,
+    reason: verdict.reason,
+  }));
+  // Wave 2: every write at once: the target writes of every group beside the other steps (each plans from
+  // its own first-wave reads and writes). A step's failure waits until the target writes have ended.
   const stepInput: ReconcileStepInput = { config, cluster, judged, dryRun };
-  for (const step of deps.extraSteps ?? []) {
-    steps.push({ name: step.name, ...(await step.run(stepInput)) });
-  }
+  const stepResults = stepRuns.map((run) => Promise.resolve().then(() => run(stepInput)));
+  const targetWrites = dryRun
+    ? Promise.resolve({ registered: 0, deregistered: 0, rejected: [] })
+    : writeTargets(plans, deps.targetGroups, log, (rejected) =>
+        options.onRegistered?.({ nodes: nodeLines, groups: plans, rejected }),
+      );
+  const [written, ...stepOutcomes] = await Promise.allSettled([targetWrites, ...stepResults]);
+  if (written.status === 'rejected') throw written.reason;
+  const { registered, deregistered, rejected } = written.value;
+  const steps = stepOutcomes.map((outcome, i) => {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return { name: deps.extraSteps?.[i]?.name ?? `step ${i}`, ...outcome.value };
+  });
   const durationMs = Date.now() - started;
   deps.metrics.addMetric(METRICS.targetsRegistered, MetricUnit.Count, registered);
   deps.metrics.addMetric(METRICS.targetsDeregistered, MetricUnit.Count, deregistered);
@@ -331,12 +353,7 @@ async function runPass(
     cluster: cluster.name,
     trigger: options.trigger,
     dryRun,
-    nodes: judged.map(({ node, verdict }) => ({
-      instanceId: node.instanceId,
-      ...(node.privateIp !== undefined && { privateIp: node.privateIp }),
-      desired: verdict.desired,
-      reason: verdict.reason,
-    })),
+    nodes: nodeLines,
     missingAutoScalingGroups: missing,
     marked,
     groups: plans,
@@ -379,6 +396,60 @@ async function runPass(
     throw new GuardRefusalError(cluster.name, report.guardRefusals, report);
   }
   return report;
+}
+
+/** What the target writes of a pass did. */
+interface TargetWrites {
+  readonly registered: number;
+  readonly deregistered: number;
+  readonly rejected: readonly (RejectedTarget & { targetGroupArn: string })[];
+}
+
+/**
+ * Writes the target changes: every group's registrations at once, then, once they have all ended, every
+ * group's deregistrations at once, so no group is ever empty for a moment during a swap. `registeredAll`
+ * is called between the two with the rejections so far. A failed call fails the whole write, but only
+ * after the calls beside it have ended (nothing is left in flight), and no deregistration follows a
+ * failed registration.
+ */
+async function writeTargets(
+  plans: readonly GroupPlan[],
+  port: TargetGroupPort,
+  log: Logger,
+  registeredAll: (rejected: readonly (RejectedTarget & { targetGroupArn: string })[]) => void,
+): Promise<TargetWrites> {
+  const rejected: (RejectedTarget & { targetGroupArn: string })[] = [];
+  const counts = { register: 0, deregister: 0 };
+  for (const action of ['register', 'deregister'] as const) {
+    const writes = plans.map(async (plan) => {
+      const targets = plan.changes.filter((c) => c.action === action).map((c) => c.target);
+      if (targets.length === 0) return undefined;
+      const arn = plan.mapping.targetGroupArn;
+      const result =
+        action === 'register'
+          ? await port.registerTargets(arn, targets)
+          : await port.deregisterTargets(arn, targets);
+      return { arn, result };
+    });
+    for (const outcome of await Promise.allSettled(writes)) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      if (outcome.value === undefined) continue;
+      const { arn, result } = outcome.value;
+      counts[action] += result.applied.length;
+      for (const r of result.rejected) {
+        log.error('AWS rejected a target; the rest of the batch was applied', {
+          action,
+          targetGroupArn: arn,
+          target: `${r.target.id}:${r.target.port}`,
+          code: r.code,
+          message: r.message,
+        });
+        rejected.push({ ...r, targetGroupArn: arn });
+      }
+    }
+    if (action === 'register') registeredAll([...rejected]);
+  }
+  return { registered: counts.register, deregistered: counts.deregister, rejected };
 }
 
 /**

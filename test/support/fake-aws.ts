@@ -113,6 +113,13 @@ export class FakeAws implements AutoScalingPort, Ec2Port, TargetGroupPort {
       return [{ ...ec2, origins: [] }];
     });
   }
+  /** Instances whose `aws:autoscaling:groupName` tag names one of the groups (set it in a node's `tags`). */
+  public async describeInstancesOfGroups(names: readonly string[]): Promise<Node[]> {
+    const tagged = [...this.instances.values()].filter((node) =>
+      names.includes(node.tags?.['aws:autoscaling:groupName'] ?? ''),
+    );
+    return this.describeInstancesById(tagged.map((node) => node.instanceId));
+  }
   public async describeInstancesByTags(): Promise<Node[]> {
     return [];
   }

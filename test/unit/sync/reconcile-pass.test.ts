@@ -119,7 +119,7 @@ describe('Use case: reconcileCluster', () => {
     expect(addMetric).toHaveBeenCalledWith('MissingNodeSources', 'Count', 1);
   });
 
-  it('runs the extra steps after the targets, with only the desired nodes marked desired', async () => {
+  it('runs the extra steps beside the target writes, with only the desired nodes marked desired, and waits for them', async () => {
     // Prepare
     const { fake, deps } = swapWorld();
     const seen: string[] = [];
@@ -128,15 +128,38 @@ describe('Use case: reconcileCluster', () => {
       run: async (input: {
         judged: readonly { node: { instanceId: string }; verdict: { desired: boolean } }[];
       }) => {
-        seen.push(`writes so far: ${fake.writes.length}`);
         seen.push(...input.judged.filter((j) => j.verdict.desired).map((j) => j.node.instanceId));
-        return { planned: [], applied: 0 };
+        // The step's writes take longer than the target writes: the pass still reports them.
+        await new Promise((resolve) => setImmediate(resolve));
+        seen.push(`target writes when the step ended: ${fake.writes.length}`);
+        return { planned: ['+ rule'], applied: 1 };
       },
     };
     // Act
-    await reconcileCluster(config, cluster, { ...deps, extraSteps: [step] }, { trigger: 'test' });
+    const report = await reconcileCluster(
+      config,
+      cluster,
+      { ...deps, extraSteps: [step] },
+      { trigger: 'test' },
+    );
     // Assess
-    expect(seen).toEqual(['writes so far: 4', asgNode(2).instanceId, asgNode(3).instanceId]);
+    expect(seen).toEqual([
+      asgNode(2).instanceId,
+      asgNode(3).instanceId,
+      'target writes when the step ended: 4',
+    ]);
+    expect(report.steps).toEqual([{ name: 'probe', planned: ['+ rule'], applied: 1 }]);
+  });
+
+  it('fails the pass for a failed step only after every target write has ended', async () => {
+    // Prepare
+    const { fake, deps } = swapWorld();
+    const step = { name: 'dns', run: () => Promise.reject(new Error('Route 53 said no')) };
+    // Act
+    const pass = reconcileCluster(config, cluster, { ...deps, extraSteps: [step] }, { trigger: 'test' });
+    // Assess
+    await expect(pass).rejects.toThrow('Route 53 said no');
+    expect(fake.writes).toHaveLength(4);
   });
 });
 
