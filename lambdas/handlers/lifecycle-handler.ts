@@ -4,6 +4,7 @@ import { unwrapEvents } from '../events/envelope';
 import { describeIssues, lifecycleActionEventSchema } from '../events/event-schemas';
 import { lifecycleActionOf } from '../events/event-triggers';
 import { handleLifecycleAction, type LifecycleDeps, type LifecycleOutcome } from '../sync/lifecycle-action';
+import { publishMetrics, setClusterDimension } from '../sync/publish-metrics';
 
 /**
  * Builds the lifecycle handler for direct invocation (tests, tools): validates Auto Scaling lifecycle
@@ -23,7 +24,15 @@ export function createLifecycleHandler(config: SyncConfig, deps: LifecycleDeps) 
       return lifecycleActionOf(parsed.data);
     });
     const outcomes: LifecycleOutcome[] = [];
-    for (const action of actions) outcomes.push(await handleLifecycleAction(config, action, deps));
+    for (const action of actions) {
+      // A skip counts without a cluster dimension and without publishing: both done here, as the pass handler does.
+      setClusterDimension(deps.metrics, 'none');
+      try {
+        outcomes.push(await handleLifecycleAction(config, action, deps));
+      } finally {
+        publishMetrics(deps.metrics);
+      }
+    }
     return outcomes;
   };
 }

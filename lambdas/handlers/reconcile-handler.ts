@@ -61,7 +61,17 @@ export function createReconcileHandler(config: SyncConfig, deps: HoldCheckDeps) 
       reject(result, deps, undefined, (error as Error).message, event);
       return result;
     }
-    for (const record of records) await handleRecord(config, deps, record, result);
+    for (const record of records) {
+      // What a record's handling counts goes out before the next record, under a cluster dimension (the
+      // lane's group, else `none`) that the alarms' queries match: a skip deep in a use case may count
+      // without setting one, and a metric still buffered when the environment freezes is lost.
+      setClusterDimension(deps.metrics, record.messageGroupId ?? 'none');
+      try {
+        await handleRecord(config, deps, record, result);
+      } finally {
+        publishMetrics(deps.metrics);
+      }
+    }
     return result;
   };
 }
