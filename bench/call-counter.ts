@@ -1,12 +1,30 @@
 /**
- * Counts the AWS API calls the product makes, by adding middleware to its process-wide SDK clients from
- * the outside. The product code does not know it is being counted.
+ * Counts and times the AWS API calls the product makes, by adding middleware to its process-wide SDK
+ * clients from the outside. The product code does not know it is being counted.
  */
 import type { HandlerExecutionContext, MiddlewareStack } from '@smithy/types';
-import { autoScalingClient, ec2Client, elbv2Client } from '../lambdas/aws/clients';
+import { autoScalingClient, ec2Client, elbv2Client, route53Client, sqsClient } from '../lambdas/aws/clients';
 
 /** Operation name -> number of times it was sent. */
 export type CallTally = Map<string, number>;
+
+/** One logical call (one `client.send`), as the product's process saw it. */
+export interface CallRecord {
+  /** `DescribeInstances`, `RegisterTargets`, ... */
+  readonly operation: string;
+  /**
+   * When `send` entered the middleware stack and when it returned or threw (performance.now(), ms). The
+   * span holds everything the call waited for: client-side rate limits, every attempt, their backoff.
+   */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** False when the call threw. */
+  readonly ok: boolean;
+  /** `TargetGroupArn` of the input, when it has one (target writes and reads). */
+  readonly targetGroupArn?: string;
+  /** Target ids of a RegisterTargets / DeregisterTargets input. */
+  readonly targetIds?: readonly string[];
+}
 
 /** What a {@link CallCounter} saw since its last reset. */
 export interface CallSnapshot {
@@ -14,9 +32,11 @@ export interface CallSnapshot {
   readonly calls: ReadonlyMap<string, number>;
   /** HTTP attempts, retries included; equals the call total when nothing was retried. */
   readonly attempts: number;
+  /** Every finished call, in the order they finished. */
+  readonly log: readonly CallRecord[];
 }
 
-/** Counts the calls sent through the product's Auto Scaling, EC2 and ELBv2 clients. */
+/** Counts the calls sent through the product's Auto Scaling, EC2, ELBv2, Route 53 and SQS clients. */
 export interface CallCounter {
   /** Forgets everything counted so far. */
   reset(): void;
@@ -29,6 +49,12 @@ const ATTEMPT_COUNTER_NAME = 'benchAttemptCounter';
 
 let installed: CallCounter | undefined;
 
+interface CounterState {
+  readonly calls: CallTally;
+  readonly log: CallRecord[];
+  attempts: number;
+}
+
 /**
  * Installs the counting middleware on the product's client singletons (once per process; later calls
  * return the same counter). Call it after AWS_ENDPOINT_URL and AWS_REGION are set, because the first
@@ -36,19 +62,21 @@ let installed: CallCounter | undefined;
  */
 export function installCallCounter(): CallCounter {
   if (installed !== undefined) return installed;
-  const calls: CallTally = new Map();
-  const state = { attempts: 0 };
-  // One call each: the three stacks have different input/output types.
-  addCounters(autoScalingClient().middlewareStack, calls, state);
-  addCounters(ec2Client().middlewareStack, calls, state);
-  addCounters(elbv2Client().middlewareStack, calls, state);
+  const state: CounterState = { calls: new Map(), log: [], attempts: 0 };
+  // One call each: the stacks have different input/output types.
+  addCounters(autoScalingClient().middlewareStack, state);
+  addCounters(ec2Client().middlewareStack, state);
+  addCounters(elbv2Client().middlewareStack, state);
+  addCounters(route53Client().middlewareStack, state);
+  addCounters(sqsClient().middlewareStack, state);
   installed = {
     reset() {
-      calls.clear();
+      state.calls.clear();
+      state.log.length = 0;
       state.attempts = 0;
     },
     snapshot() {
-      return { calls: new Map(calls), attempts: state.attempts };
+      return { calls: new Map(state.calls), attempts: state.attempts, log: [...state.log] };
     },
   };
   return installed;
@@ -56,17 +84,26 @@ export function installCallCounter(): CallCounter {
 
 function addCounters<Input extends object, Output extends object>(
   stack: MiddlewareStack<Input, Output>,
-  calls: CallTally,
-  state: { attempts: number },
+  state: CounterState,
 ): void {
-  // `initialize` runs once per send, before the retry middleware: one logical call.
+  // `initialize`, priority high: once per send, before the product's rate limit and the retry loop. The
+  // span it times is the whole call as the caller waits for it.
   stack.add(
     (next, context: HandlerExecutionContext) => async (args) => {
       const operation = operationName(context);
-      calls.set(operation, (calls.get(operation) ?? 0) + 1);
-      return next(args);
+      state.calls.set(operation, (state.calls.get(operation) ?? 0) + 1);
+      const startMs = performance.now();
+      const facts = inputFacts(args.input);
+      let ok = false;
+      try {
+        const output = await next(args);
+        ok = true;
+        return output;
+      } finally {
+        state.log.push({ operation, startMs, endMs: performance.now(), ok, ...facts });
+      }
     },
-    { step: 'initialize', name: COUNTER_NAME },
+    { step: 'initialize', priority: 'high', name: COUNTER_NAME },
   );
   // `deserialize` runs inside the retry loop: once per HTTP attempt.
   stack.add(
@@ -76,6 +113,22 @@ function addCounters<Input extends object, Output extends object>(
     },
     { step: 'deserialize', name: ATTEMPT_COUNTER_NAME },
   );
+}
+
+function inputFacts(input: unknown): Pick<CallRecord, 'targetGroupArn' | 'targetIds'> {
+  if (typeof input !== 'object' || input === null) return {};
+  const { TargetGroupArn, Targets } = input as { TargetGroupArn?: unknown; Targets?: unknown };
+  const targetIds = Array.isArray(Targets)
+    ? Targets.flatMap((t: unknown) =>
+        typeof t === 'object' && t !== null && typeof (t as { Id?: unknown }).Id === 'string'
+          ? [(t as { Id: string }).Id]
+          : [],
+      )
+    : undefined;
+  return {
+    ...(typeof TargetGroupArn === 'string' && { targetGroupArn: TargetGroupArn }),
+    ...(targetIds !== undefined && { targetIds }),
+  };
 }
 
 /** `DescribeInstancesCommand` -> `DescribeInstances`. */

@@ -9,9 +9,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startLifecycleShim } from '../test/support/lifecycle-shim';
+import { BUNDLED_CONFIG_FILE_NAME } from '../lambdas/runtime/environment';
 import { startMotoServer } from '../test/support/moto-server';
-import { ASG_NODES, measureApiCalls, type ScenarioResult } from './api-calls';
 import {
   type BundleResult,
   bundleEntry,
@@ -20,17 +19,44 @@ import {
   measureColdStart,
 } from './bundle';
 import { installCallCounter } from './call-counter';
+import { type ConfigInitResult, LARGE_CONFIG, largeConfigText, measureConfigInit } from './config-init';
+import { spawnLatencyProxy } from './latency-proxy';
 import { type LifecyclePathResult, measureLifecyclePaths } from './lifecycle';
-import { CALL_SLACK, PASS_OPERATIONS } from './minimum';
+import { renderMemory } from './memory';
+import { MAX_CALL_RATIO, PASS_OPERATIONS } from './minimum';
+import { type ClusterSize, measureScale, ROUND_TRIP_GOALS, type ScenarioResult } from './scale';
 
-/** Cluster sizes of the API-call scenarios. */
-const SIZES = [3, 50, 200] as const;
-/** Runs of the steady-state pass; the median wall time is reported. */
-const STEADY_RUNS = 5;
+/**
+ * Cluster sizes of the pass scenarios. The full size is 498 nodes, 83 in each of six zones: with six target
+ * groups that is 498 targets per zone and 2,988 per NLB, the most the NLB's quotas (500 per zone, 3,000 per
+ * NLB, a target in N groups counting N times) allow; 500 nodes would put 504 targets in two zones.
+ */
+const SIZES: readonly ClusterSize[] = [
+  { nodes: 3, delta: 1, goals: false },
+  { nodes: 50, delta: 5, goals: false },
+  { nodes: 498, delta: 50, goals: true },
+];
+
+/** `--sizes=3,50` measures only those of {@link SIZES} (a quicker look; the goals apply to the full size). */
+function sizesFromArgs(argv: readonly string[]): readonly ClusterSize[] {
+  const arg = argv.find((a) => a.startsWith('--sizes='));
+  if (arg === undefined) return SIZES;
+  const wanted = new Set(arg.slice('--sizes='.length).split(',').map(Number));
+  const chosen = SIZES.filter((s) => wanted.has(s.nodes));
+  if (chosen.length === 0) throw new Error(`--sizes: choose among ${SIZES.map((s) => s.nodes).join(', ')}`);
+  return chosen;
+}
+/** Latency the proxy adds to every AWS call (a regional endpoint's round trip, roughly). */
+const LATENCY_MS = 40;
+/** Runs of the no-op pass; the median wall and CPU times are reported. */
+const NO_OP_RUNS = 3;
 /** Fresh `node` processes per bundle for the cold-start figures. */
 const COLD_START_RUNS = 10;
 /** Packages listed in the bundle breakdown. */
 const TOP_PACKAGES = 8;
+
+// The SDK's notice that Node.js < 22 loses support (printed once per process) is not a bench figure.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
 const RESULTS_FILE = join(PROJECT_ROOT, 'bench', 'results', 'latest.md');
@@ -45,65 +71,88 @@ interface Machine {
 }
 
 async function measurePasses(): Promise<{
-  results: ScenarioResult[];
+  scale: ScenarioResult[];
   lifecycle: LifecyclePathResult[];
   motoVersion: string;
 }> {
   const moto = await startMotoServer();
   try {
-    const shim = await startLifecycleShim(moto.endpoint);
+    const proxy = await spawnLatencyProxy(moto.endpoint, LATENCY_MS);
     try {
-      progress(`moto ${moto.version} on ${moto.endpoint}; lifecycle shim on ${shim.endpoint}`);
+      progress(
+        `moto ${moto.version} on ${moto.endpoint}; lifecycle shim on ${proxy.shimEndpoint}; latency proxy (+${LATENCY_MS} ms) on ${proxy.endpoint} (pid ${proxy.pid})`,
+      );
       // The product's clients read these as the SDK always does; nothing in the product knows it runs on moto.
-      process.env.AWS_ENDPOINT_URL = shim.endpoint;
+      process.env.AWS_ENDPOINT_URL = proxy.endpoint;
       process.env.AWS_REGION = 'us-east-1';
       process.env.AWS_ACCESS_KEY_ID = 'testing';
       process.env.AWS_SECRET_ACCESS_KEY = 'testing';
       process.env.POWERTOOLS_METRICS_DISABLED = 'true';
       const counter = installCallCounter();
-      const results = await measureApiCalls({
-        endpoint: shim.endpoint,
+      const scale = await measureScale({
+        proxy,
         reset: () => moto.reset(),
         counter,
-        sizes: SIZES,
-        steadyRuns: STEADY_RUNS,
+        sizes: sizesFromArgs(process.argv),
+        noOpRuns: NO_OP_RUNS,
         progress,
       });
       progress('lifecycle paths (virtual clock, target model)');
-      const lifecycle = await measureLifecyclePaths(shim.endpoint, () => moto.reset(), counter);
+      await moto.reset();
+      const lifecycle = await measureLifecyclePaths(proxy.shimEndpoint, () => moto.reset(), counter);
       for (const l of lifecycle) {
         progress(
           `  ${l.path}: ${l.invocations} invocations, longest ${l.longestInvocationMs.toFixed(0)} ms, answered after ${l.answeredAfterSeconds ?? '-'} s${l.problems.length > 0 ? ` FAILED: ${l.problems.join('; ')}` : ''}`,
         );
       }
-      return { results, lifecycle, motoVersion: moto.version };
+      return { scale, lifecycle, motoVersion: moto.version };
     } finally {
-      await shim.stop();
+      await proxy.stop();
     }
   } finally {
     await moto.stop();
   }
 }
 
-async function measureBundles(): Promise<{ bundles: BundleResult[]; coldStarts: ColdStartResult[] }> {
+async function measureBundles(): Promise<{
+  bundles: BundleResult[];
+  coldStarts: ColdStartResult[];
+  configInit: ConfigInitResult[];
+}> {
   const outDir = mkdtempSync(join(tmpdir(), 'nlb-sync-bench-'));
   try {
-    const configJson = JSON.stringify(JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8')));
+    const exampleText = JSON.stringify(JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8')));
     const bundles: BundleResult[] = [];
     const coldStarts: ColdStartResult[] = [];
+    const configInit: ConfigInitResult[] = [];
     for (const entry of LAMBDA_ENTRIES) {
       const bundle = await bundleEntry(entry, outDir);
       bundles.push(bundle);
       progress(`bundled ${entry.entry}: ${bundle.bytes} bytes (${bundle.gzipBytes} gzipped)`);
       for (const sourceMaps of [true, false]) {
-        const cold = measureColdStart(bundle, configJson, COLD_START_RUNS, sourceMaps);
+        const cold = measureColdStart(bundle, exampleText, COLD_START_RUNS, sourceMaps);
         coldStarts.push(cold);
         progress(
           `cold start ${entry.name}${sourceMaps ? ' (source maps)' : ''}: require ${cold.requireMs.toFixed(1)} ms, process ${cold.processMs.toFixed(0)} ms`,
         );
       }
     }
-    return { bundles, coldStarts };
+    // The config's share of init: the pass handler's bundle with the example and the largest config file.
+    const reconcile = bundles[0];
+    if (reconcile !== undefined) {
+      const large = `${LARGE_CONFIG.clusters} x ${LARGE_CONFIG.mappingsPerCluster}`;
+      for (const [label, text] of [
+        ['example', exampleText],
+        [large, largeConfigText()],
+      ] as const) {
+        const init = measureConfigInit(reconcile, label, text, COLD_START_RUNS, true);
+        configInit.push(init);
+        progress(
+          `init ${reconcile.name} with the ${label} config (${init.configBytes} bytes): require ${init.requireMs.toFixed(1)} ms`,
+        );
+      }
+    }
+    return { bundles, coldStarts, configInit };
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
@@ -111,10 +160,11 @@ async function measureBundles(): Promise<{ bundles: BundleResult[]; coldStarts: 
 
 function renderReport(
   machine: Machine,
-  passes: readonly ScenarioResult[],
+  scale: readonly ScenarioResult[],
   lifecycle: readonly LifecyclePathResult[],
   bundles: readonly BundleResult[],
   coldStarts: readonly ColdStartResult[],
+  configInit: readonly ConfigInitResult[],
 ): string {
   const lines: string[] = [];
   lines.push('# Benchmark results', '');
@@ -122,34 +172,8 @@ function renderReport(
     `Measured ${machine.date} by \`npm run bench\` on ${machine.cores} cores (${machine.cpu}), Node.js ${machine.node}, moto ${machine.moto}.`,
     '',
   );
-  lines.push('## API calls per reconcile pass (moto)', '');
-  lines.push(
-    `Three target groups (2 ip, 1 instance). ${ASG_NODES} nodes in one Auto Scaling group; above that, the other nodes are found by an EC2 tag filter. Each cell is *calls / minimum*. Slack allowed: ${CALL_SLACK} call(s) per operation. Wall time: one pass, median of ${STEADY_RUNS} for the steady state.`,
-    '',
-  );
-  const header = [
-    'Nodes',
-    'Scenario',
-    ...PASS_OPERATIONS,
-    'Total',
-    'HTTP attempts',
-    'Wall time (ms)',
-    'Check',
-  ];
-  lines.push(row(header), row(header.map(() => '---')));
-  for (const r of passes) {
-    lines.push(
-      row([
-        String(r.nodes),
-        r.scenario,
-        ...PASS_OPERATIONS.map((op) => `${r.calls[op]} / ${r.minimum[op]}`),
-        `**${r.total} / ${r.minimumTotal}**`,
-        String(r.attempts),
-        r.medianMs.toFixed(0),
-        r.problems.length === 0 ? 'ok' : `FAILED: ${r.problems.join('; ')}`,
-      ]),
-    );
-  }
+  lines.push(...renderScale(scale));
+  lines.push(...renderMemory(scale));
   lines.push('', '## Lifecycle paths, one node each (moto + target model, virtual clock)', '');
   lines.push(
     'Three groups (2 ip, 1 instance), AWS default health checks (150 s in `initial`) and deregistration delay (300 s); re-checks every 15 s. *Calls*: AWS calls of the whole path for the one node (the passes included); *messages*: re-checks and retries the product sent itself.',
@@ -219,7 +243,109 @@ function renderReport(
       ]),
     );
   }
+  lines.push(
+    '',
+    `## Init with a config of ${LARGE_CONFIG.clusters} clusters x ${LARGE_CONFIG.mappingsPerCluster} port mappings`,
+    '',
+  );
+  lines.push(
+    `The config file a deployment of that size bundles (\`${BUNDLED_CONFIG_FILE_NAME}\` beside \`index.js\`, named by \`NLB_SYNC_CONFIG_BUNDLED\`, as infra/sync-stack.ts deploys it; imported NLBs, so every ARN is in the file), loaded and validated at init by ${COLD_START_RUNS} fresh \`node\` processes each, next to the example config; the pass handler's bundle.`,
+    '',
+  );
+  lines.push(
+    row([
+      'Entry',
+      'Config',
+      'Config (bytes)',
+      'NODE_OPTIONS',
+      'require, median (ms)',
+      'require, fastest (ms)',
+    ]),
+  );
+  lines.push(row(['---', '---', '---:', '---', '---:', '---:']));
+  for (const c of configInit) {
+    lines.push(
+      row([
+        c.name,
+        c.config,
+        String(c.configBytes),
+        c.sourceMaps ? '`--enable-source-maps` (as deployed)' : '(none)',
+        c.requireMs.toFixed(1),
+        c.requireMinMs.toFixed(1),
+      ]),
+    );
+  }
   return `${lines.join('\n')}\n`;
+}
+
+function renderScale(scale: readonly ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  lines.push('## Reconcile passes through the latency proxy (moto)', '');
+  lines.push(
+    `Six zones, one Auto Scaling group each, an NLB with six target groups (4 ip, 2 instance), node security-group rules (source: the VPC CIDR) and Route 53 records (an alias, the node A record, one SRV per mapping). Every AWS call waits ${LATENCY_MS} ms in the proxy. *Round trips*: the longest chain of calls each sent after the previous one returned (bench/round-trips.ts); *target step*: until the last target write returned. Goals at the full size: calls/minimum <= ${MAX_CALL_RATIO}; converge <= ${ROUND_TRIP_GOALS.convergeTargets} round trips for the target step and <= ${ROUND_TRIP_GOALS.convergePass} for the pass; no-op <= ${ROUND_TRIP_GOALS.noOpPass} and no write; a launched node registered in every group within ${ROUND_TRIP_GOALS.launchRegistered}. CPU: user + system of the product's process during the pass (the proxy and moto run apart). No-op: the median of ${NO_OP_RUNS} passes (calls and round trips: the largest).`,
+    '',
+  );
+  const header = [
+    'Nodes',
+    'Scenario',
+    'Calls / minimum',
+    'Ratio',
+    'Round trips: target step / pass',
+    'Registered after',
+    'Writes',
+    'Wall (ms)',
+    'CPU (ms)',
+    'Check',
+  ];
+  lines.push(
+    row(header),
+    row(['---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+  );
+  for (const r of scale) {
+    lines.push(
+      row([
+        String(r.nodes),
+        r.label,
+        r.minimumTotal === undefined ? `${r.total} / -` : `**${r.total} / ${r.minimumTotal}**`,
+        r.minimumTotal === undefined ? '-' : (r.total / r.minimumTotal).toFixed(2),
+        `${r.targetRoundTrips ?? '-'} / ${r.roundTrips}`,
+        r.registeredAfter === undefined ? '-' : String(r.registeredAfter),
+        String(r.writes),
+        r.wallMs.toFixed(0),
+        r.cpuMs.toFixed(0),
+        r.problems.length === 0 ? 'ok' : `FAILED: ${r.problems.join('; ')}`,
+      ]),
+    );
+  }
+  const full = Math.max(...scale.map((r) => r.nodes));
+  const atFull = scale.filter((r) => r.nodes === full);
+  lines.push(
+    '',
+    `Calls per operation at ${full} nodes (*calls / minimum*; the launch event has no minimum):`,
+    '',
+  );
+  lines.push(row(['Operation', ...atFull.map((r) => r.label)]), row(['---', ...atFull.map(() => '---:')]));
+  const others = [...new Set(atFull.flatMap((r) => [...r.otherCalls.keys()]))].sort();
+  for (const op of PASS_OPERATIONS) {
+    if (atFull.every((r) => r.calls[op] === 0 && (r.minimum?.[op] ?? 0) === 0)) continue;
+    lines.push(
+      row([
+        op,
+        ...atFull.map((r) =>
+          r.minimum === undefined ? String(r.calls[op]) : `${r.calls[op]} / ${r.minimum[op]}`,
+        ),
+      ]),
+    );
+  }
+  for (const op of others) lines.push(row([op, ...atFull.map((r) => String(r.otherCalls.get(op) ?? 0))]));
+  lines.push('');
+  lines.push(
+    `The longest chain of each scenario at ${full} nodes (one call per round trip; calls sent together are not shown):`,
+    '',
+  );
+  for (const r of atFull) lines.push(`- ${r.label} (${r.chain.length}): ${r.chain.join(' -> ')}`);
+  lines.push('');
+  return lines;
 }
 
 function row(cells: readonly string[]): string {
@@ -232,8 +358,8 @@ function progress(line: string): void {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const { results, lifecycle, motoVersion } = await measurePasses();
-  const { bundles, coldStarts } = await measureBundles();
+  const { scale, lifecycle, motoVersion } = await measurePasses();
+  const { bundles, coldStarts, configInit } = await measureBundles();
   const machine: Machine = {
     date: new Date().toISOString().slice(0, 10),
     node: process.version,
@@ -241,7 +367,7 @@ async function main(): Promise<number> {
     cores: cpus().length,
     moto: motoVersion,
   };
-  const report = renderReport(machine, results, lifecycle, bundles, coldStarts);
+  const report = renderReport(machine, scale, lifecycle, bundles, coldStarts, configInit);
   process.stdout.write(report);
   // The tracked report changes only when asked: a run to look at figures leaves the tree clean.
   if (process.argv.includes('--save')) {
@@ -252,12 +378,16 @@ async function main(): Promise<number> {
     `done in ${((Date.now() - started) / 1000).toFixed(0)} s${process.argv.includes('--save') ? '; report written to bench/results/latest.md' : ' (npm run bench -- --save writes bench/results/latest.md)'}`,
   );
   const failed = [
-    ...results.filter((r) => r.problems.length > 0),
-    ...lifecycle.filter((l) => l.problems.length > 0).map((l) => ({ ...l, nodes: 1, scenario: l.path })),
+    ...scale
+      .filter((r) => r.problems.length > 0)
+      .map((r) => ({ what: `${r.nodes} nodes, ${r.label}`, problems: r.problems })),
+    ...lifecycle
+      .filter((l) => l.problems.length > 0)
+      .map((l) => ({ what: `lifecycle ${l.path}`, problems: l.problems })),
   ];
   if (failed.length > 0) {
-    progress(`FAILED: ${failed.length} scenario(s) did not pass their check`);
-    for (const r of failed) progress(`  ${r.nodes} nodes, ${r.scenario}: ${r.problems.join('; ')}`);
+    progress(`FAILED: ${failed.length} scenario(s) missed a goal or a check`);
+    for (const f of failed) progress(`  ${f.what}: ${f.problems.join('; ')}`);
     return 1;
   }
   return 0;
