@@ -48,8 +48,8 @@ export type CliDeps = ReconcileDeps & { readonly clock: Clock; readonly network?
 
 /** Where the CLI reads and writes, and how it reaches AWS. */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
   readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
   /** The environment; the AWS options are written into it (the SDK reads process.env). */
   readonly env: NodeJS.ProcessEnv;
@@ -197,6 +197,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`${text.trimEnd().replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+      // The help is as wide as the terminal it goes to (80 columns elsewhere), judged on the CLI's own
+      // streams, not on the process's: docs/cli-reference.md is generated from this help at 80 columns.
+      getOutHelpWidth: () => (io.stdout.isTTY === true ? (io.stdout.columns ?? 80) : 80),
+      getErrHelpWidth: () => (io.stderr.isTTY === true ? (io.stderr.columns ?? 80) : 80),
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
     });
 
   /** Everything a command does after parsing: options to env, logger, deps. */
@@ -354,7 +360,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
 
   program
     .command('status')
-    .description('per group its targets with health, desired vs actual; rule and record changes pending')
+    .description(
+      'per group its targets with health, desired vs actual; the owned rules and managed records; held lifecycle actions and what each waits for',
+    )
     .action(async (_args, command: Command) => {
       const { options, json, paint, emit, deps } = setUp(command);
       const config = loadCliConfig(options.config, io.env);

@@ -1,11 +1,18 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { cliDocumentSchema, statusDocumentSchema } from '../../lambdas/cli/document';
 import { EXIT } from '../../lambdas/cli/exit-codes';
-import { isolated, MOTO_HOOK_TIMEOUT_MS, motoEndpoint } from '../support/moto-test-env';
+import {
+  advanceClock,
+  enableTargetModel,
+  isolated,
+  MOTO_HOOK_TIMEOUT_MS,
+  motoEndpoint,
+} from '../support/moto-test-env';
 import {
   asgInstances,
   buildWorld,
@@ -59,6 +66,56 @@ function cli(args: readonly string[], env: Record<string, string | undefined> = 
       },
     );
   });
+}
+
+/** A CLI run that is still going: its streams so far, a wait for some stderr text, and its end. */
+function spawnCli(args: readonly string[]): {
+  until: (seen: (stderr: string) => boolean) => Promise<void>;
+  exit: Promise<Run>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: workDir,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: join(workDir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(workDir, 'no-aws-credentials'),
+    },
+    timeout: CLI_TIMEOUT_MS,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exit = new Promise<Run>((resolve) => {
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+  const until = async (seen: (text: string) => boolean): Promise<void> => {
+    const deadline = Date.now() + CLI_TIMEOUT_MS;
+    while (!seen(stderr)) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`the CLI ended or timed out before the expected progress; stderr: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  return { until, exit };
+}
+
+function clientConfig() {
+  return {
+    endpoint: motoEndpoint(),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
 }
 
 let workDir: string;
@@ -202,9 +259,23 @@ describe('Scenario: the operator CLI against moto', () => {
   );
 
   it(
-    'status --json is one document that validates against the schema: desired vs actual per group',
+    'status --json is one document that validates against the schema: desired vs actual per group, owned rules, managed records',
     isolated(async () => {
       // Prepare
+      const zone = await new Route53Client(clientConfig()).send(
+        new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `cli-${Date.now()}` }),
+      );
+      const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+      config = writeConfig('network.json', {
+        clusters: [
+          {
+            ...clusterOf(world),
+            loadBalancer: { arn: world.loadBalancerArn },
+            securityGroups: { source: 'vpc-cidr', groupIds: [world.securityGroupId] },
+            dns: { hostedZoneId: zoneId, nodeRecordName: 'nodes.example.com' },
+          },
+        ],
+      });
       await cli(['apply', '--yes', ...on(config)]);
       // Act
       const run = await cli(['status', '--json', ...on(config)]);
@@ -221,10 +292,25 @@ describe('Scenario: the operator CLI against moto', () => {
         );
         expect(group.actual.every((t) => t.state === 'healthy')).toBe(true);
       }
-      expect(cluster?.securityGroups.status).toBe('not-configured');
-      expect(cluster?.heldLifecycleActions.note).toContain('held actions: see the wait queue');
+      expect(cluster?.securityGroups.status).toBe('in-sync');
+      expect(cluster?.securityGroups.nodeGroupIds).toEqual([world.securityGroupId]);
+      const owned = cluster?.securityGroups.ownedRules ?? [];
+      expect(owned.length).toBeGreaterThan(0);
+      for (const rule of owned) expect(rule.description).toMatch(/^nlb-nodeport-sync:nlb-nodeport-sync\/it:/);
+      expect(owned.map((r) => r.rule)).toContain('tcp 30000 from 10.0.0.0/16');
+      const ips = (await asgInstances(motoEndpoint(), world.asgName)).map((n) => n.privateIp).sort();
+      expect(
+        cluster?.dns.records?.map((r) => [r.name, r.type, r.type === 'A' ? [...r.values].sort() : r.values]),
+      ).toEqual([
+        ['nodes.example.com.', 'A', ips],
+        ['nodes.example.com.', 'TXT', ['"heritage=nlb-nodeport-sync,owner=nlb-nodeport-sync,cluster=it"']],
+      ]);
+      expect(cluster?.heldLifecycleActions).toMatchObject({ visible: true, actions: [] });
       const human = await cli(['status', ...on(config)]);
       expect(human.stdout).toContain('app0 (ip, NodePort 30000): desired 2, actual 2 — in sync');
+      expect(human.stdout).toContain(`    ${world.securityGroupId}: ${owned.length} owned rule(s)`);
+      expect(human.stdout).toContain('2 managed record set(s) in the zone:');
+      expect(human.stdout).toContain('held lifecycle actions: none');
       expect(human.stdout).not.toContain('\u001b[');
     }),
   );
@@ -259,6 +345,43 @@ describe('Scenario: the operator CLI against moto', () => {
       expect(drained.map((targets) => targets.length)).toEqual([1, 1]);
       expect(undrain.stdout).toContain('unmarked (mark was: operator)');
       expect(back.map((targets) => targets.length)).toEqual([2, 2]);
+    }),
+  );
+
+  it(
+    'drain --wait shows the wait: first for a pass to deregister the node, then for draining, and ends when it is out',
+    isolated(async () => {
+      // Prepare: the target model gives deregistered targets AWS's draining state, on a clock the test moves.
+      await enableTargetModel({ healthyAfterSeconds: 0 });
+      await cli(['apply', '--yes', ...on(config)]);
+      const [node] = await asgInstances(motoEndpoint(), world.asgName);
+      if (node === undefined) throw new Error('no node');
+      // Act
+      const waiting = spawnCli(['drain', node.instanceId, '--wait', '--poll-seconds', '1', ...on(config)]);
+      await waiting.until((err) => err.includes('waiting for a pass to deregister it'));
+      const apply = await cli(['apply', '--yes', ...on(config)]);
+      await waiting.until((err) => err.includes('draining: '));
+      await advanceClock(301);
+      const done = await waiting.exit;
+      // Assess
+      expect(apply.stdout).toContain('targets: 0 registered, 2 deregistered');
+      expect(done.code).toBe(EXIT.ok);
+      const progress = done.stderr.trimEnd().split('\n');
+      expect(progress[0]).toMatch(
+        /^\[\d+ s\] waiting for a pass to deregister it \(still registered: app0 \S+:30000 \(healthy\), app1 i-\S+:30002 \(healthy\)\)/,
+      );
+      expect(progress).toContainEqual(
+        expect.stringMatching(
+          /^\[\d+ s\] draining: app0 \S+:30000, app1 i-\S+:30002 \(deregistration delay up to 300 s\)$/,
+        ),
+      );
+      expect(progress.length).toBeLessThan(6);
+      expect(done.stdout).toContain(
+        `${node.instanceId} (cluster it): marked; waiting for its targets to leave every group`,
+      );
+      expect(done.stdout).toMatch(
+        /drained: no target of the node is registered or draining in any group \(after \d+ s\)/,
+      );
     }),
   );
 
