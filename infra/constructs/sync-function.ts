@@ -1,18 +1,30 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AssetHashType,
+  DockerImage,
+  Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLE_FILE, bundleLambdaSync, PROJECT_ROOT } from '../bundling/lambda-bundle';
 import { FUNCTION_DEFAULTS, PRODUCT, SYNC_ENVIRONMENT } from '../constants';
 import { assertEnvironmentFits, environmentBytes } from '../environment-size';
 
-/** The repository root: entries and the lock file are resolved from here, whatever the working directory. */
-export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+export { PROJECT_ROOT };
 
 /** Properties of a {@link SyncFunction}. */
 export interface SyncFunctionProps {
@@ -45,10 +57,14 @@ export interface SyncFunctionProps {
  * The one opinionated way this product builds a Lambda function: Node.js 22 on arm64, minified
  * bundle with source maps, its own log group with retention, X-Ray active tracing, JSON logs, and
  * a role that starts empty (no AWS managed policy) so every permission is added on purpose.
+ *
+ * The code is built by infra/bundling/lambda-bundle.ts (esbuild with the product's plugin: the SDK's
+ * schemas made tree-shakable, credentials from the environment only), run locally at synth, never in
+ * Docker; CDK's `NodejsFunction` cannot take an esbuild plugin (docs/deploy.md "Functions").
  */
 export class SyncFunction extends Construct {
   /** The function. */
-  public readonly function: NodejsFunction;
+  public readonly function: LambdaFunction;
   /** Its execution role; callers add least-privilege statements to it. */
   public readonly role: IRole;
   /** Its log group. */
@@ -79,11 +95,9 @@ export class SyncFunction extends Construct {
     this.logGroup.grantWrite(role);
     this.role = role;
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: resolve(PROJECT_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
+    this.function = new LambdaFunction(this, 'Function', {
+      code: bundledCode(props.entry, props.bundledFiles ?? {}),
+      handler: `${BUNDLE_FILE.replace(/\.js$/, '')}.handler`,
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -94,21 +108,6 @@ export class SyncFunction extends Construct {
       logGroup: this.logGroup,
       role,
       environment,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: OutputFormat.CJS,
-        // Bundle the AWS SDK too: the function runs the exact client versions the tests ran.
-        externalModules: [],
-        // Prefer the packages' ES module builds: esbuild can then drop the SDK commands never sent.
-        mainFields: ['module', 'main'],
-        forceDockerBundling: false,
-        ...(props.bundledFiles === undefined
-          ? {}
-          : { commandHooks: bundledFilesHooks(this, props.bundledFiles) }),
-      },
     });
 
     Validations.of(this.function).acknowledge({
@@ -129,29 +128,45 @@ export class SyncFunction extends Construct {
 const BUNDLED_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
- * Command hooks that copy each file into the bundle's output directory after esbuild. The contents
- * are staged at synth in the cloud assembly directory under a name derived from their hash; the
- * hooks only copy (with node, so the command is the same for bash and cmd), and the copy is part of
- * the output that CDK hashes into the asset.
+ * CDK's local bundling of one function: `entry` built by {@link bundleLambdaSync} into CDK's bundling
+ * directory, with each bundled file written beside index.js. Its public fields are part of the key by
+ * which CDK reuses a bundle within one synth, so functions with other entries or files never share one.
  */
-function bundledFilesHooks(scope: Construct, files: Readonly<Record<string, string>>) {
-  const outdir = Stage.of(scope)?.outdir ?? tmpdir();
-  const stageDir = join(outdir, 'bundled-files');
-  mkdirSync(stageDir, { recursive: true });
-  const staged = Object.entries(files).map(([name, text]) => {
-    if (!BUNDLED_FILE_NAME.test(name) || name === 'index.js' || name === 'index.js.map') {
-      throw new Error(`A bundled file needs a plain name beside index.js, not "${name}"`);
+class LocalLambdaBundling implements ILocalBundling {
+  /** sha256 of the bundled files (names and contents), for the reuse key. */
+  public readonly filesDigest: string;
+
+  public constructor(
+    public readonly entry: string,
+    private readonly files: Readonly<Record<string, string>>,
+  ) {
+    for (const name of Object.keys(files)) {
+      if (!BUNDLED_FILE_NAME.test(name) || name === BUNDLE_FILE || name === `${BUNDLE_FILE}.map`) {
+        throw new Error(`A bundled file needs a plain name beside index.js, not "${name}"`);
+      }
     }
-    const digest = createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
-    const source = join(stageDir, `${digest}-${name}`);
-    writeFileSync(source, text, 'utf8');
-    return { name, source };
+    this.filesDigest = createHash('sha256').update(JSON.stringify(files), 'utf8').digest('hex');
+  }
+
+  /** Builds into `outputDir`; never declines (which would fall back to Docker): a failed build throws. */
+  public tryBundle(outputDir: string): boolean {
+    bundleLambdaSync(this.entry, outputDir);
+    for (const [name, text] of Object.entries(this.files)) writeFileSync(join(outputDir, name), text, 'utf8');
+    return true;
+  }
+}
+
+/**
+ * The function's code, always bundled locally (the image is never pulled: {@link LocalLambdaBundling}
+ * never declines). The asset hash is taken over the output, so a change of the code or of a bundled file
+ * is a new asset and reaches the function with the next `cdk deploy`.
+ */
+function bundledCode(entry: string, files: Readonly<Record<string, string>>): Code {
+  return Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('local-bundling-only'),
+      local: new LocalLambdaBundling(entry, files),
+    },
   });
-  const copy = 'node -e "require(\'fs\').copyFileSync(process.argv[1],process.argv[2])"';
-  return {
-    beforeBundling: (): string[] => [],
-    beforeInstall: (): string[] => [],
-    afterBundling: (_inputDir: string, outputDir: string): string[] =>
-      staged.map(({ name, source }) => `${copy} "${source}" "${join(outputDir, name)}"`),
-  };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalCidr, ipv4CoverageShare, isCanonicalCidr, parseIpv4, parseIpv4Cidr } from './ip-addresses';
 import { scheduleExpressionProblem } from './schedule-expression';
 
