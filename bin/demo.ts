@@ -1,396 +1,563 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: the whole loop on moto. Starts moto (and the lifecycle shim that answers what moto
- * does not implement) on loopback, builds a VPC, an ASG of 3 nodes and an NLB with three target
- * groups, runs a pass, scales to 5 and to 2 with the matching lifecycle events, and prints each
- * group's targets after every step. Exits non-zero if any group does not hold exactly the ASG's nodes.
+ * `npm run demo`: the whole product on a local moto, told as a story (docs in README.md, "The two commands").
+ * Builds a realistic account (VPC over three zones, two node groups, an NLB with seed 000's listeners 4000 and
+ * 4001 -> ip target groups -> NodePorts and one instance target group, a hosted zone), then plays, on a virtual
+ * clock: the first sync, a scale-out held until healthy, a spot interruption, a scale-in held until drained,
+ * drift made by hand and repaired by the scheduled pass; ends with the CLI's `status`. It checks its own end
+ * state after every step and exits 1 if anything did not converge.
+ *
+ * Usage: npx tsx bin/demo.ts [--json] [--keep]
+ *   --json  the story goes to stderr, and stdout carries only the CLI's `status --json` document
+ *   --keep  leaves moto running and prints the commands to look around, and how to stop it
  */
-import { appendFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
-import {
-  ChangeResourceRecordSetsCommand,
-  CreateHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
+import { RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { type CliDocument, cliDocumentSchema } from '../lambdas/cli/document';
+import { runCli } from '../lambdas/cli/program';
 import { StderrLogger } from '../lambdas/cli/stderr-logger';
-import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
-import { lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';
+import { parseSyncConfig } from '../lambdas/domain/config';
 import { createReconcileHandler } from '../lambdas/handlers/reconcile-handler';
 import { createContainer } from '../lambdas/runtime/container';
 import { lifecycleEvent, scheduledEvent, spotInterruptionEvent } from '../test/support/events';
 import { startLifecycleShim } from '../test/support/lifecycle-shim';
-import { startMotoServer } from '../test/support/moto-server';
-import {
-  asgInstances,
-  buildWorld,
-  describeGroupTargets,
-  setDesiredCapacity,
-  type World,
-  worldClients,
-} from '../test/support/moto-world';
+import { type MotoServer, startMotoServer } from '../test/support/moto-server';
+import { worldClients } from '../test/support/moto-world';
 import { VirtualTime } from '../test/support/virtual-time';
 import { Story } from './demo-story';
+import {
+  buildAccount,
+  CLIENT_CIDR,
+  CLUSTER,
+  type DemoAccount,
+  type DemoNode,
+  type DemoRule,
+  demoConfigInput,
+  inboundRules,
+  LEGACY_IP,
+  NodeGroups,
+  OWNER_ID,
+  PRESERVED_IP,
+  REGION,
+  targetsByMapping,
+  VPC_CIDR,
+  ZONE_NAME,
+  zoneRecords,
+} from './demo-world';
 
-const REGION = 'us-east-1';
+const USAGE = `usage: npx tsx bin/demo.ts [--json] [--keep]   (or: npm run demo -- [--keep]; npm run -s demo -- --json)
+  --json  the story goes to stderr; stdout carries only the CLI's status document (schemaVersion 1)
+  --keep  leave moto running afterwards and print the commands to look around and to stop it`;
 
-/** Where the product's log lines go while the demo tells its story on stdout. */
-const LOG_FILE = join(tmpdir(), `nlb-nodeport-sync-demo-${process.pid}.log`);
+/** Where the demo writes: its log (always kept, overwritten by the next run), and with --keep the config. */
+const DEMO_DIR = join(tmpdir(), 'nlb-nodeport-sync-demo');
+const LOG_FILE = join(DEMO_DIR, 'demo.log');
+const CONFIG_FILE = join(DEMO_DIR, 'demo.config.json');
+const MOTO_LOG = join(DEMO_DIR, 'moto.log');
 
-const ZONE = 'demo.internal';
+/** A stranger target someone registers by hand: no node has this address. */
+const STRANGER_IP = '10.0.47.99';
 
-function demoConfig(world: World, hostedZoneId: string): SyncConfig {
-  return parseSyncConfig(
-    {
-      clusters: [
-        {
-          name: 'demo',
-          nodeSource: { autoScalingGroups: [world.asgName] },
-          loadBalancer: { arn: world.loadBalancerArn },
-          securityGroups: { source: 'auto', clientCidrs: ['192.168.0.0/16'] },
-          dns: {
-            hostedZoneId,
-            aliasNames: [`proxy.${ZONE}`, `legacy.${ZONE}`],
-            nodeRecordName: `nodes.${ZONE}`,
-            srvDomain: ZONE,
-          },
-          portMappings: world.targetGroups.map((tg, i) => ({
-            name: tg.name.replace(`${world.asgName}-demo-`, ''),
-            targetGroupArn: tg.arn,
-            targetType: tg.targetType,
-            listenerPort: 4000 + i,
-            nodePort: tg.nodePort,
-          })),
-        },
-      ],
-    },
-    'demo config',
-  );
+/** What --keep prints once the story is over. */
+interface Kept {
+  targetGroupArn?: string | undefined;
+  configFile?: string;
 }
 
-/** Prints each group's targets and checks they are exactly the ASG's nodes; returns the mismatches. */
-async function showAndCheck(
-  endpoint: string,
-  world: World,
-  step: string,
-  marked: ReadonlySet<string>,
-  checked = true,
-): Promise<string[]> {
-  const nodes = (await asgInstances(endpoint, world.asgName)).filter((n) => !marked.has(n.instanceId));
-  const problems: string[] = [];
-  console.log(
-    `\n== ${step}: ASG ${world.asgName} has ${nodes.length} serving node(s)${marked.size > 0 ? ` (+ drain-marked: ${[...marked].join(', ')})` : ''}`,
-  );
-  for (const node of nodes) console.log(`   ${node.instanceId} ${node.privateIp} ${node.lifecycleState}`);
-  for (const tg of world.targetGroups) {
-    const targets = await describeGroupTargets(endpoint, tg.arn);
-    const got = targets.map((t) => `${t.id}:${t.port}`).sort();
-    const want = nodes
-      .map((n) => `${tg.targetType === 'ip' ? n.privateIp : n.instanceId}:${tg.nodePort}`)
-      .sort();
-    // Targets still draining are on their way out: AWS lists them until the delay ends.
-    const serving = targets
-      .filter((t) => t.state !== 'draining')
-      .map((t) => `${t.id}:${t.port}`)
-      .sort();
-    const ok = JSON.stringify(serving) === JSON.stringify(want);
-    console.log(
-      `   ${tg.name} (${tg.targetType} -> NodePort ${tg.nodePort}): ${got.length} target(s) ${checked ? (ok ? 'OK' : 'MISMATCH') : '(not synced yet)'}`,
-    );
-    for (const t of targets) console.log(`     ${t.id}:${t.port} ${t.state ?? ''}`);
-    if (!ok)
-      problems.push(`${step}: ${tg.name} serves [${serving.join(', ')}], expected [${want.join(', ')}]`);
+interface Args {
+  readonly json: boolean;
+  readonly keep: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args | 'help' | string {
+  let json = false;
+  let keep = false;
+  for (const arg of argv) {
+    if (arg === '--json') json = true;
+    else if (arg === '--keep') keep = true;
+    else if (arg === '--help' || arg === '-h') return 'help';
+    else return `unknown option ${arg}`;
   }
-  return problems;
+  return { json, keep };
 }
 
-/** Prints the node security group's inbound rules: ours (marked) and the hand-made one. */
-async function showRules(endpoint: string, world: World): Promise<void> {
-  const { ec2 } = worldClients(endpoint);
-  const rules = await ec2.send(
-    new DescribeSecurityGroupRulesCommand({
-      Filters: [{ Name: 'group-id', Values: [world.securityGroupId] }],
-    }),
-  );
-  const inbound = (rules.SecurityGroupRules ?? []).filter((r) => r.IsEgress === false);
-  console.log(`   security group ${world.securityGroupId}: ${inbound.length} inbound rule(s)`);
-  for (const r of inbound) {
-    const ports = r.FromPort === r.ToPort ? `${r.FromPort}` : `${r.FromPort}-${r.ToPort}`;
-    const from = r.CidrIpv4 ?? r.ReferencedGroupInfo?.GroupId ?? '?';
-    console.log(`     ${r.IpProtocol} ${ports} from ${from}  "${r.Description ?? ''}"`);
-  }
+/** What a rule of the product is for, from the purpose its description ends with (lambdas/domain/ingress-rules.ts). */
+function purpose(rule: DemoRule): string {
+  const purposes = rule.description.split(':').at(-1) ?? '';
+  const words: Record<string, string> = {
+    'health+traffic': "the NLB's health checks and traffic",
+    health: "the NLB's health checks",
+    traffic: "the NLB's traffic",
+    client: 'clients: the instance group keeps their IP, so the nodes see them',
+  };
+  return words[purposes] ?? purposes;
 }
 
-/** Checks the node A record lists exactly the ASG's IPs and the hand-made record is untouched. */
-async function checkRecords(
-  route53: Route53Client,
-  zoneId: string,
-  endpoint: string,
-  world: World,
-  marked: ReadonlySet<string>,
-): Promise<string[]> {
-  const sets =
-    (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ??
-    [];
-  const ips = (await asgInstances(endpoint, world.asgName))
-    .filter((n) => !marked.has(n.instanceId))
-    .map((n) => n.privateIp)
-    .sort();
-  const nodeA = sets.find((r) => r.Name === `nodes.${ZONE}.` && r.Type === 'A');
-  const legacy = sets.find((r) => r.Name === `legacy.${ZONE}.` && r.Type === 'A');
-  const problems: string[] = [];
-  const got = (nodeA?.ResourceRecords ?? []).map((v) => v.Value ?? '').sort();
-  if (JSON.stringify(got) !== JSON.stringify(ips))
-    problems.push(`nodes.${ZONE} A is [${got.join(', ')}], expected [${ips.join(', ')}]`);
-  if (legacy?.ResourceRecords?.[0]?.Value !== '192.0.2.10')
-    problems.push(`the hand-made legacy.${ZONE} record was changed`);
-  return problems;
+function ruleText(rule: DemoRule): string {
+  const ports = rule.fromPort === rule.toPort ? `${rule.fromPort}` : `${rule.fromPort}-${rule.toPort}`;
+  return `${rule.protocol} ${ports} from ${rule.source}`;
 }
 
-/** Checks no rule admits the removed port any more and the hand-made ssh rule is still there. */
-async function checkRulesWithout(endpoint: string, world: World, port: number): Promise<string[]> {
-  const { ec2 } = worldClients(endpoint);
-  const rules = await ec2.send(
-    new DescribeSecurityGroupRulesCommand({
-      Filters: [{ Name: 'group-id', Values: [world.securityGroupId] }],
-    }),
-  );
-  const inbound = (rules.SecurityGroupRules ?? []).filter((r) => r.IsEgress === false);
-  const problems: string[] = [];
-  if (inbound.some((r) => (r.FromPort ?? 0) <= port && port <= (r.ToPort ?? 0))) {
-    problems.push(`a rule still admits the removed NodePort ${port}`);
-  }
-  if (!inbound.some((r) => r.FromPort === 22 && r.Description === 'ssh (hand-made)')) {
-    problems.push('the hand-made ssh rule was touched');
-  }
-  return problems;
-}
+const ruleKey = (r: DemoRule) => `${ruleText(r)} ${r.description}`;
+const isOurs = (r: DemoRule) => r.description.startsWith(`${OWNER_ID}:`);
 
-/** Prints the zone's records (SOA and NS left out). */
-async function showRecords(route53: Route53Client, zoneId: string): Promise<void> {
-  const sets = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
-  const shown = (sets.ResourceRecordSets ?? []).filter((r) => r.Type !== 'SOA' && r.Type !== 'NS');
-  console.log(`   zone ${ZONE}: ${shown.length} record set(s)`);
-  for (const r of shown) {
-    const values = r.AliasTarget
-      ? `ALIAS ${r.AliasTarget.DNSName}`
-      : (r.ResourceRecords ?? []).map((v) => v.Value).join(' ');
-    console.log(`     ${r.Name} ${r.Type} ${values}`);
-  }
-}
+async function main(args: Args): Promise<number> {
+  const out = args.json ? process.stderr : process.stdout;
+  const say = (line: string) => out.write(`${line}\n`);
+  mkdirSync(DEMO_DIR, { recursive: true });
+  writeFileSync(LOG_FILE, '');
+  // The SDK's notice about Node versions would be the first thing on the screen; the CLI switches it off too.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-async function main(): Promise<number> {
-  const moto = await startMotoServer();
-  const shim = await startLifecycleShim(moto.endpoint);
+  // With --keep moto writes to a file and is not tied to this process, so it outlives it.
+  const moto = await startMotoServer(args.keep ? { outputFile: MOTO_LOG } : {});
+  const kept: Kept = {};
+  let shim: Awaited<ReturnType<typeof startLifecycleShim>> | undefined;
   try {
-    console.log(`moto ${moto.version} on ${moto.endpoint}; lifecycle shim on ${shim.endpoint}`);
-    // The product code reads these as the SDK always does: nothing in it knows it runs on moto.
-    process.env.AWS_ENDPOINT_URL = shim.endpoint;
-    process.env.AWS_REGION = REGION;
-    process.env.AWS_ACCESS_KEY_ID = 'testing';
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    const world = await buildWorld(shim.endpoint, {
-      nodes: 3,
-      // Discovery manages only a node group tagged for the cluster (docs/security-groups.md).
-      clusterTag: 'demo',
-      // The hooks the CDK stack would add to the ASG for cluster "demo".
-      hookNames: {
-        launch: lifecycleHookName('nlb-nodeport-sync', 'demo', 'launch'),
-        terminate: lifecycleHookName('nlb-nodeport-sync', 'demo', 'terminate'),
-      },
-      asgName: 'demo-workers',
-      ports: [
-        { name: 'demo-app0', listenerPort: 4000, nodePort: 30000, targetType: 'ip' },
-        { name: 'demo-app1', listenerPort: 4001, nodePort: 30001, targetType: 'ip' },
-        { name: 'demo-inst', listenerPort: 4002, nodePort: 30002, targetType: 'instance' },
-      ],
-    });
-    // Things the product does not own, which it must leave alone: a hand-made rule and record.
-    const { ec2 } = worldClients(shim.endpoint);
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: world.securityGroupId,
-        IpPermissions: [
-          {
-            IpProtocol: 'tcp',
-            FromPort: 22,
-            ToPort: 22,
-            IpRanges: [{ CidrIp: '10.0.0.0/16', Description: 'ssh (hand-made)' }],
-          },
-        ],
-      }),
-    );
-    const route53 = new Route53Client({});
-    const zone = await route53.send(
-      new CreateHostedZoneCommand({ Name: ZONE, CallerReference: `demo-${Date.now()}` }),
-    );
-    const hostedZoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
-    await route53.send(
-      new ChangeResourceRecordSetsCommand({
-        HostedZoneId: hostedZoneId,
-        ChangeBatch: {
-          Changes: [
-            {
-              Action: 'CREATE',
-              ResourceRecordSet: {
-                Name: `legacy.${ZONE}`,
-                Type: 'A',
-                TTL: 300,
-                ResourceRecords: [{ Value: '192.0.2.10' }],
-              },
-            },
-          ],
-        },
-      }),
-    );
-    const config = demoConfig(world, hostedZoneId);
-    // The product's JSON log lines go to a file, so they never interleave with the story. Every decision
-    // is logged (INFO); DEMO_LOG_LEVEL=WARN keeps only warnings and errors.
-    const logLevel = process.env.DEMO_LOG_LEVEL === 'WARN' ? 'WARN' : 'INFO';
-    console.log(`the product's logs (JSON lines): ${LOG_FILE}`);
-    // One virtual clock for the product, its queues and the shim's target states: minutes in milliseconds.
-    const time = new VirtualTime(shim.endpoint);
-    await time.start();
-    const container = createContainer({
-      logger: new StderrLogger(
-        { serviceName: 'nlb-nodeport-sync', logLevel },
-        { write: (line) => appendFileSync(LOG_FILE, line) },
-      ),
-      queues: time.queues,
-      clock: time.clock,
-    });
-    const story = new Story(time);
-    const reconcile = story.watch(createReconcileHandler(config, container));
-    const problems: string[] = [];
-    const marked = new Set<string>();
-
-    // Before the first pass the groups are empty by design: shown, not checked.
-    await showAndCheck(shim.endpoint, world, 'before the first pass', marked, false);
-    const first = await reconcile(scheduledEvent());
-    const pass = first.passes[0];
-    console.log(
-      `\npass (schedule): registered ${pass?.registered ?? 0}, deregistered ${pass?.deregistered ?? 0}`,
-    );
-    for (const step of pass?.steps ?? []) {
-      console.log(`  ${step.name}: ${step.applied} change(s) applied`);
-      for (const line of step.planned) console.log(`    ${line}`);
-    }
-    await time.advance(180, reconcile, 5);
-    problems.push(...(await showAndCheck(shim.endpoint, world, 'after the first pass (3 nodes)', marked)));
-    await showRules(shim.endpoint, world);
-    await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
-
-    console.log('\n== scale-out 3 -> 5: each launch is held until its targets are healthy in every group');
-    const out = await setDesiredCapacity(shim.endpoint, world.asgName, 5);
-    story.begin();
-    for (const id of out.appeared) await reconcile(lifecycleEvent(world, id, 'launch'));
-    await time.advance(200, reconcile);
-    story.print();
-    problems.push(...story.check('launch', out.appeared, 'healthy in every group'));
-    problems.push(
-      ...(await showAndCheck(
-        shim.endpoint,
-        world,
-        `after scale-out to 5 (${out.appeared.length} launch events)`,
-        marked,
-      )),
-    );
-    await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
-
-    const nodes = await asgInstances(shim.endpoint, world.asgName);
-    const interrupted = nodes[nodes.length - 1]?.instanceId ?? '';
-    console.log(`\n== spot interruption warning for ${interrupted}, then a scheduled pass 5 minutes later`);
-    story.begin();
-    await reconcile(spotInterruptionEvent(interrupted));
-    marked.add(interrupted);
-    await time.advance(300, reconcile, 5);
-    const later = await reconcile(scheduledEvent());
-    story.print();
-    const reRegistered = later.passes.flatMap((p) => p.changes).filter((c) => c.action === 'register');
-    console.log(
-      `   the scheduled pass registered ${reRegistered.length} target(s): the drain mark keeps ${interrupted} out`,
-    );
-    if (reRegistered.length > 0) problems.push(`the scheduled pass re-registered ${interrupted}`);
-    problems.push(...(await showAndCheck(shim.endpoint, world, 'after the spot warning', marked)));
-
-    console.log(
-      '\n== scale-in 5 -> 2: each terminate is held until its targets finished draining (delay 300 s)',
-    );
-    const inn = await setDesiredCapacity(shim.endpoint, world.asgName, 2);
-    story.begin();
-    for (const id of inn.disappeared) await reconcile(lifecycleEvent(world, id, 'terminate'));
-    await time.advance(400, reconcile);
-    story.print();
-    problems.push(...story.check('terminate', inn.disappeared, 'draining'));
-    problems.push(
-      ...(await showAndCheck(
-        shim.endpoint,
-        world,
-        `after scale-in to 2 (${inn.disappeared.length} terminate events)`,
-        marked,
-      )),
-    );
-    await showRules(shim.endpoint, world);
-    await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
-
-    // A port mapping leaves the config: only our now-stale rule and SRV record go; the rest stays.
-    const withoutApp1 = parseSyncConfig(
-      {
-        ...config,
-        clusters: config.clusters.map((c) => ({
-          ...c,
-          portMappings: c.portMappings.filter((m) => m.name !== 'app1'),
-          // Its SRV name is listed as retired, so the role may still delete what the product put there.
-          ...(c.dns !== undefined && { dns: { ...c.dns, retiredNames: [`_app1._tcp.${ZONE}`] } }),
-        })),
-      },
-      'demo config without app1',
-    );
-    const again = await createReconcileHandler(withoutApp1, container)(scheduledEvent());
-    console.log('\n== after removing port mapping app1 (NodePort 30001) from the config');
-    for (const step of again.passes[0]?.steps ?? []) {
-      for (const line of step.planned) console.log(`    ${step.name}: ${line}`);
-    }
-    await showRules(shim.endpoint, world);
-    await showRecords(route53, hostedZoneId);
-    problems.push(...(await checkRecords(route53, hostedZoneId, shim.endpoint, world, marked)));
-    problems.push(...(await checkRulesWithout(shim.endpoint, world, 30001)));
-
-    const completions = shim.recorded().filter((r) => r.action === 'CompleteLifecycleAction');
-    const heartbeats = shim.recorded().filter((r) => r.action === 'RecordLifecycleActionHeartbeat');
-    console.log(
-      `\nlifecycle actions completed: ${completions.length} (${completions.map((c) => c.lifecycleActionResult).join(', ')}), heartbeats: ${heartbeats.length}`,
-    );
-    const expected = out.appeared.length + inn.disappeared.length;
-    if (completions.length !== expected)
-      problems.push(`expected ${expected} lifecycle completions, saw ${completions.length}`);
-    if (problems.length > 0) {
-      console.error(`\nDEMO FAILED: did not converge\n  ${problems.join('\n  ')}`);
-      return 1;
-    }
-    console.log(`\nthe product's logs of this run: ${LOG_FILE}`);
-    console.log(
-      '\nDEMO OK: every launch was answered only once healthy, every terminate only once drained, the spot-interrupted node stayed out, every target group held exactly the serving nodes after every step, the node A record listed exactly their IPs, and the hand-made rule and record were left alone',
-    );
-    return 0;
+    shim = await startLifecycleShim(moto.endpoint);
+    return await play(args, say, out.isTTY === true, moto, shim.endpoint, shim.recorded, kept);
   } finally {
-    await shim.stop();
-    await moto.stop();
+    await shim?.stop();
+    if (args.keep) printKeep(say, moto, kept);
+    else await moto.stop();
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: Error) => {
-    console.error(`demo failed: ${error.name}: ${error.message}`);
-    process.exitCode = 1;
-  },
-);
+async function play(
+  args: Args,
+  say: (line: string) => void,
+  colour: boolean,
+  moto: MotoServer,
+  endpoint: string,
+  recorded: () => readonly { action: string; lifecycleActionResult?: string }[],
+  kept: Kept,
+): Promise<number> {
+  // The product reads these as the SDK always does: nothing in it knows it runs on moto. The lifecycle shim
+  // in front of moto answers what moto lacks (lifecycle actions, target states over time): test/support/.
+  process.env.AWS_ENDPOINT_URL = endpoint;
+  process.env.AWS_REGION = REGION;
+  process.env.AWS_ACCESS_KEY_ID = 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  say('nlb-nodeport-sync demo: an AWS account on a local moto; minutes of waiting pass on a virtual clock.');
+  say(`moto ${moto.version} on ${moto.endpoint} (PID ${moto.pid}). The product's own logs: ${LOG_FILE}`);
+
+  const account = await buildAccount(endpoint, { onDemand: 3, spot: 2 });
+  const groups = new NodeGroups(account);
+  const { onDemand, spot } = account.groups;
+  const configInput = demoConfigInput(account);
+  kept.targetGroupArn = account.ports[0]?.targetGroupArn;
+  if (args.keep) {
+    writeFileSync(CONFIG_FILE, `${JSON.stringify(configInput, null, 2)}\n`);
+    kept.configFile = CONFIG_FILE;
+  }
+  const config = parseSyncConfig(configInput, 'demo config');
+  describeAccount(say, account, await groups.nodes());
+
+  // One virtual clock for the product, its queues and the shim's target states. The product's JSON log lines
+  // go to the log file, so they never interleave with the story.
+  const time = new VirtualTime(endpoint);
+  await time.start();
+  const container = createContainer({
+    logger: new StderrLogger(
+      { serviceName: 'nlb-nodeport-sync', logLevel: 'INFO' },
+      { write: (line) => writeFileSync(LOG_FILE, line, { flag: 'a' }) },
+    ),
+    queues: time.queues,
+    clock: time.clock,
+  });
+  const story = new Story(time, say);
+  const reconcile = story.watch(createReconcileHandler(config, container));
+  const problems: string[] = [];
+  const marked = new Set<string>();
+  const { ec2, elbv2 } = worldClients(endpoint);
+
+  /** Checks every group holds exactly the serving nodes (and the preserved target), the records their IPs. */
+  const converged = async (step: string): Promise<void> => {
+    const serving = (await groups.nodes()).filter((n) => !marked.has(n.instanceId));
+    const targets = await targetsByMapping(account);
+    const found: string[] = [];
+    for (const port of account.ports) {
+      const want = serving.map(
+        (n) => `${port.targetType === 'ip' ? n.privateIp : n.instanceId}:${port.nodePort}`,
+      );
+      if (port.mapping === 'app0') want.push(`${PRESERVED_IP}:${port.nodePort}`);
+      // Draining targets are on their way out: AWS lists them until the delay ends.
+      const got = (targets.get(port.mapping) ?? [])
+        .filter((t) => t.state !== 'draining')
+        .map((t) => `${t.id}:${t.port}`);
+      if (JSON.stringify(got.sort()) !== JSON.stringify(want.sort()))
+        found.push(
+          `${step}: ${port.targetGroupName} serves [${got.join(', ')}], expected [${want.join(', ')}]`,
+        );
+    }
+    const records = await zoneRecords(account);
+    const nodeIps = records.find((r) => r.name === `nodes.${ZONE_NAME}` && r.type === 'A')?.values ?? [];
+    const ips = serving.map((n) => n.privateIp);
+    if (JSON.stringify([...nodeIps].sort()) !== JSON.stringify([...ips].sort()))
+      found.push(`${step}: nodes.${ZONE_NAME} is [${nodeIps.join(', ')}], expected [${ips.join(', ')}]`);
+    if (records.find((r) => r.name === `legacy.${ZONE_NAME}`)?.values[0] !== LEGACY_IP)
+      found.push(`${step}: the hand-made record legacy.${ZONE_NAME} was changed`);
+    if (!records.some((r) => r.name === `proxy.${ZONE_NAME}` && r.type === 'A'))
+      found.push(`${step}: proxy.${ZONE_NAME} is missing`);
+    problems.push(...found);
+    const healthy = [...targets.values()].flat().filter((t) => t.state === 'healthy').length;
+    story.line(
+      found.length === 0
+        ? `checked: every group holds exactly the ${serving.length} serving nodes (${healthy} healthy targets), nodes.${ZONE_NAME} lists their IPs`
+        : `NOT CONVERGED: ${found.join('; ')}`,
+    );
+  };
+
+  /** Tells the rules and records a pass added or removed. */
+  const tellNetwork = (beforeRules: DemoRule[], afterRules: DemoRule[], verb: string) => {
+    const had = new Set(beforeRules.map(ruleKey));
+    const has = new Set(afterRules.map(ruleKey));
+    for (const r of afterRules.filter((r) => !had.has(ruleKey(r))))
+      story.event(account.securityGroupId, `${verb} ${ruleText(r)}: ${purpose(r)}`);
+    for (const r of beforeRules.filter((r) => !has.has(ruleKey(r))))
+      story.event(account.securityGroupId, `removed ${ruleText(r)}: ${purpose(r)}`);
+  };
+
+  // ---- 1. First sync -------------------------------------------------------------------------------------
+  story.begin(
+    '1. First sync. The schedule (every 5 minutes) runs a pass: 5 nodes, empty target groups, no rules, no records.',
+  );
+  const rules0 = await inboundRules(account);
+  const records0 = await zoneRecords(account);
+  await reconcile(scheduledEvent());
+  const rules1 = await inboundRules(account);
+  tellNetwork(rules0, rules1, 'opened');
+  const had = new Set(records0.map((r) => `${r.name} ${r.type}`));
+  for (const r of (await zoneRecords(account)).filter(
+    (r) => !had.has(`${r.name} ${r.type}`) && r.type !== 'TXT',
+  ))
+    story.event('Route 53', `created ${r.name} ${r.type} ${r.values.join(' ')}`);
+  story.line(
+    `(each record the product creates has a TXT twin that marks it as the product's; legacy.${ZONE_NAME} has none and is left alone)`,
+  );
+  await time.advance(150, reconcile, 5);
+  story.event('NLB', 'health checks passed: every new target is healthy');
+  await converged('first sync');
+
+  // ---- 2. Scale-out ---------------------------------------------------------------------------------------
+  story.begin(
+    `2. Scale-out: ${spot.asgName} 2 -> 4. Each launch is held until the node serves in every group.`,
+  );
+  const launched = await groups.launch(spot, 2);
+  story.know(launched);
+  for (const n of launched)
+    story.event(n.instanceId, `launched by ${n.group} in ${n.zone} (${n.privateIp}): Pending:Wait`);
+  for (const n of launched) await reconcile(lifecycleEvent(spot, n.instanceId, 'launch'));
+  await time.advance(180, reconcile, 5);
+  problems.push(
+    ...story.check(
+      'launch',
+      launched.map((n) => n.instanceId),
+      'healthy in every group',
+    ),
+  );
+  await converged('scale-out');
+
+  // ---- 3. Spot interruption -------------------------------------------------------------------------------
+  const spotNodes = await groups.nodes(spot);
+  const victim = spotNodes.find((n) => n.zone === 'us-east-1a') ?? required(spotNodes[0], 'a spot node');
+  story.begin(
+    `3. Spot interruption: EC2 will reclaim ${victim.instanceId} (${victim.zone}) in 2 minutes.`,
+    'The warning arrives before any lifecycle action: the node leaves the groups at once and drains while it still runs.',
+  );
+  story.event(victim.instanceId, 'EC2 spot interruption warning');
+  await reconcile(spotInterruptionEvent(victim.instanceId));
+  marked.add(victim.instanceId);
+  await time.advance(120, reconcile, 5);
+  const [replacement] = await groups.reclaim(victim, spot);
+  if (replacement === undefined) throw new Error(`${spot.asgName} launched no replacement`);
+  story.know([replacement]);
+  story.event(
+    victim.instanceId,
+    `EC2 reclaims it; ${spot.asgName} runs its terminate hook: Terminating:Wait`,
+  );
+  story.event(
+    replacement.instanceId,
+    `launched by ${spot.asgName} in ${replacement.zone} (${replacement.privateIp}) to replace it`,
+  );
+  await reconcile(lifecycleEvent(spot, victim.instanceId, 'terminate'));
+  await reconcile(lifecycleEvent(spot, replacement.instanceId, 'launch'));
+  await time.advance(210, reconcile, 5);
+  problems.push(...story.check('terminate', [victim.instanceId], 'draining'));
+  problems.push(...story.check('launch', [replacement.instanceId], 'healthy in every group'));
+  marked.delete(victim.instanceId);
+  await converged('spot interruption');
+
+  // ---- 4. Scale-in ----------------------------------------------------------------------------------------
+  story.begin(
+    `4. Scale-in: ${spot.asgName} 4 -> 2. Each terminate is held until its targets finished draining (delay 300 s).`,
+  );
+  const removed: DemoNode[] = [];
+  // One at a time, each with its event: moto drops a terminating instance at once, where AWS would still list
+  // it in Terminating:Wait; so the next pass never meets a node that vanished without its event.
+  for (let i = 0; i < 2; i += 1) {
+    for (const n of await groups.scaleIn(spot, 1)) {
+      story.event(
+        n.instanceId,
+        `chosen by ${n.group} in ${n.zone}, to keep its zones balanced: Terminating:Wait`,
+      );
+      await reconcile(lifecycleEvent(spot, n.instanceId, 'terminate'));
+      removed.push(n);
+    }
+  }
+  await time.advance(330, reconcile, 5);
+  problems.push(
+    ...story.check(
+      'terminate',
+      removed.map((n) => n.instanceId),
+      'draining',
+    ),
+  );
+  await converged('scale-in');
+
+  // ---- 5. Drift by hand -----------------------------------------------------------------------------------
+  const app0 = required(
+    account.ports.find((p) => p.mapping === 'app0'),
+    'app0',
+  );
+  const app1 = required(
+    account.ports.find((p) => p.mapping === 'app1'),
+    'app1',
+  );
+  const someone = required((await groups.nodes(onDemand))[0], 'an on-demand node');
+  const revoked = required(
+    rules1.find(
+      (r) => isOurs(r) && r.fromPort <= app0.nodePort && app0.nodePort <= r.toPort && r.source === VPC_CIDR,
+    ),
+    'the health check rule of app0',
+  );
+  story.begin(
+    '5. Drift made by hand, between two scheduled passes.',
+    `Every target of a configured group is the product's to manage, except preservedTargets (here ${PRESERVED_IP}, a canary`,
+    "VM of another team); rules and records are the product's only when they carry its mark. The rest is left alone.",
+  );
+  await elbv2.send(
+    new DeregisterTargetsCommand({
+      TargetGroupArn: app0.targetGroupArn,
+      Targets: [{ Id: someone.privateIp, Port: app0.nodePort }],
+    }),
+  );
+  story.event(
+    'by hand',
+    `deregistered ${someone.privateIp}:${app0.nodePort} (${someone.instanceId}) from ${app0.targetGroupName}`,
+  );
+  await elbv2.send(
+    new RegisterTargetsCommand({
+      TargetGroupArn: app1.targetGroupArn,
+      Targets: [{ Id: STRANGER_IP, Port: app1.nodePort }],
+    }),
+  );
+  story.event(
+    'by hand',
+    `registered a stranger, ${STRANGER_IP}:${app1.nodePort}, in ${app1.targetGroupName}`,
+  );
+  await ec2.send(
+    new RevokeSecurityGroupIngressCommand({
+      GroupId: account.securityGroupId,
+      IpPermissions: [
+        {
+          IpProtocol: revoked.protocol,
+          FromPort: revoked.fromPort,
+          ToPort: revoked.toPort,
+          IpRanges: [{ CidrIp: revoked.source }],
+        },
+      ],
+    }),
+  );
+  story.event(
+    'by hand',
+    `revoked ${ruleText(revoked)} on ${account.securityGroupId}: the NLB's health checks would fail`,
+  );
+  await time.advance(120, reconcile, 5);
+  story.event('schedule', 'a scheduled pass runs');
+  const rulesDrifted = await inboundRules(account);
+  await reconcile(scheduledEvent());
+  tellNetwork(rulesDrifted, await inboundRules(account), 're-opened');
+  const changes = story.stepChanges();
+  if (!changes.some((c) => c.action === 'register' && c.target.id === someone.privateIp))
+    problems.push(`drift: ${someone.privateIp} was not registered again in ${app0.targetGroupName}`);
+  if (!changes.some((c) => c.action === 'deregister' && c.target.id === STRANGER_IP))
+    problems.push(`drift: the stranger ${STRANGER_IP} was not deregistered from ${app1.targetGroupName}`);
+  // Until the stranger's deregistration delay has passed, so that the closing status shows only what serves.
+  await time.advance(300, reconcile, 5);
+  const rulesNow = await inboundRules(account);
+  if (JSON.stringify(rulesNow.map(ruleKey).sort()) !== JSON.stringify(rules1.map(ruleKey).sort()))
+    problems.push(
+      `drift: the rules are [${rulesNow.map(ruleText).join(', ')}], expected [${rules1.map(ruleText).join(', ')}]`,
+    );
+  story.line(
+    `left alone: the ssh rule and legacy.${ZONE_NAME} (no mark of the product), ${PRESERVED_IP}:${app0.nodePort} in ${app0.targetGroupName} (preserved)`,
+  );
+  await converged('drift repaired');
+
+  // ---- Lifecycle summary and status -----------------------------------------------------------------------
+  const completions = recorded().filter((r) => r.action === 'CompleteLifecycleAction');
+  const heartbeats = recorded().filter((r) => r.action === 'RecordLifecycleActionHeartbeat');
+  const expected = launched.length + 2 + removed.length;
+  if (completions.length !== expected)
+    problems.push(`expected ${expected} lifecycle answers, Auto Scaling received ${completions.length}`);
+  if (completions.some((c) => c.lifecycleActionResult !== 'CONTINUE'))
+    problems.push('a lifecycle action was not answered CONTINUE');
+
+  say('');
+  say(`6. Status: what \`nlb-nodeport-sync status\` says now (the CLI's own code, on this moto).`);
+  const status = await cliStatus(configInput, container, colour, false);
+  say(status.text.trimEnd());
+  const document = await cliStatus(configInput, container, false, true);
+  problems.push(...checkStatusDocument(document));
+
+  say('');
+  if (problems.length > 0) {
+    say(`DEMO FAILED: did not converge\n  ${problems.join('\n  ')}`);
+    return 1;
+  }
+  say(
+    `Lifecycle: Auto Scaling received ${completions.length} answers (all CONTINUE, each after its wait) and ${heartbeats.length} heartbeats.`,
+  );
+  say('Next: the CLI on your own account (docs/cli.md), starting with the read-only commands:');
+  say('  npx nlb-nodeport-sync validate --config your.config.json');
+  say('  npx nlb-nodeport-sync plan --config your.config.json --detailed-exitcode');
+  if (!args.keep) say('  (npm run demo -- --keep leaves this moto running to try the CLI on it)');
+  say(`The product's logs of this run (JSON lines): ${LOG_FILE}`);
+  say(
+    "DEMO OK: launches held until healthy, terminates until drained, the spot node drained before it went, drift repaired by the next scheduled pass, what is not the product's left alone; status in sync.",
+  );
+  if (args.json) process.stdout.write(`${JSON.stringify(document.value, null, 2)}\n`);
+  return 0;
+}
+
+/** The account, in a few lines. */
+function describeAccount(
+  say: (line: string) => void,
+  account: DemoAccount,
+  nodes: readonly DemoNode[],
+): void {
+  say('');
+  say('The account');
+  say(`  VPC ${VPC_CIDR}, one private subnet in each of ${account.subnets.map((s) => s.zone).join(', ')}`);
+  for (const group of Object.values(account.groups)) {
+    const mine = nodes.filter((n) => n.group === group.asgName);
+    say(
+      `  node group ${group.asgName}: ${mine.length} nodes (${mine.map((n) => `${n.privateIp} ${n.zone}`).join(', ')})`,
+    );
+  }
+  say(
+    `  NLB ${account.loadBalancerName} (internal), as in seed 000 (nginx-sv: app0 and app1) plus an admin port:`,
+  );
+  for (const p of account.ports)
+    say(
+      `    listener ${p.listenerPort} -> target group ${p.targetGroupName} (${p.targetType}) -> NodePort ${p.nodePort}`,
+    );
+  say(`  hosted zone ${ZONE_NAME} (${account.hostedZoneId}); node security group ${account.securityGroupId}`);
+  say(
+    `  not the product's: an ssh rule, the record legacy.${ZONE_NAME}, and ${PRESERVED_IP} in ${CLUSTER}-app0 (listed in preservedTargets)`,
+  );
+  say(
+    `  config: cluster "${CLUSTER}" = both node groups, 3 port mappings, security groups from the VPC (clients ${CLIENT_CIDR} on the instance group), DNS proxy.${ZONE_NAME} and nodes.${ZONE_NAME}`,
+  );
+}
+
+/** Runs `status` (or `status --json`) through the CLI's own program, on the demo's adapters and clock. */
+async function cliStatus(
+  configInput: Record<string, unknown>,
+  container: ReturnType<typeof createContainer>,
+  colour: boolean,
+  json: boolean,
+): Promise<{ text: string; value?: unknown; exitCode: number }> {
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await runCli(json ? ['status', '--json'] : ['status'], {
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+      },
+      isTTY: colour,
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+      },
+    },
+    stdin: process.stdin,
+    // The config travels in the environment (NLB_SYNC_CONFIG), as the CLI reads it; the demo's virtual clock
+    // and in-memory queues stand in for the deployment's.
+    env: { ...process.env, NLB_SYNC_CONFIG: JSON.stringify(configInput) },
+    createDeps: () => container,
+  });
+  if (exitCode !== 0) throw new Error(`status exited ${exitCode}: ${stderr.trim()}`);
+  return { text: stdout, exitCode, ...(json && { value: JSON.parse(stdout) as unknown }) };
+}
+
+/** The status document: valid against the CLI's schema, every group in sync, rules and records in sync. */
+function checkStatusDocument(document: { value?: unknown }): string[] {
+  const parsed = cliDocumentSchema.safeParse(document.value);
+  if (!parsed.success)
+    return [
+      `status --json does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    ];
+  const doc: CliDocument = parsed.data;
+  if (doc.command !== 'status') return [`status --json printed a ${doc.command} document`];
+  const problems: string[] = [];
+  if (!doc.ok) problems.push('status: ok is false');
+  for (const cluster of doc.clusters) {
+    for (const g of cluster.groups) if (!g.inSync) problems.push(`status: ${g.mapping} is not in sync`);
+    if (cluster.securityGroups.status !== 'in-sync')
+      problems.push(`status: security groups ${cluster.securityGroups.status}`);
+    if (cluster.dns.status !== 'in-sync') problems.push(`status: dns ${cluster.dns.status}`);
+  }
+  return problems;
+}
+
+/** With --keep: where moto runs, the commands to look around, and how to stop it. */
+function printKeep(say: (line: string) => void, moto: MotoServer, kept: Kept): void {
+  const url = moto.endpoint;
+  const config = kept.configFile ?? '<a config file>';
+  say('');
+  say(`moto keeps running on ${url} (PID ${moto.pid}; its output: ${MOTO_LOG}). Look around:`);
+  say(
+    `  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=${REGION} AWS_DEFAULT_REGION=${REGION}`,
+  );
+  say(`  npx nlb-nodeport-sync status --endpoint-url ${url} --config ${config}`);
+  say(`  npx nlb-nodeport-sync plan --endpoint-url ${url} --config ${config} --detailed-exitcode`);
+  say(
+    `  aws --endpoint-url ${url} elbv2 describe-target-health --target-group-arn ${kept.targetGroupArn ?? '<arn>'}`,
+  );
+  say(`  aws --endpoint-url ${url} ec2 describe-security-group-rules`);
+  say(`  aws --endpoint-url ${url} autoscaling describe-auto-scaling-groups`);
+  say(
+    '(moto answers alone now, without the demo\'s shim: every registered target "healthy", nothing draining)',
+  );
+  say(`Stop it: kill ${moto.pid}    then, to remove the config and logs: rm -r ${DEMO_DIR}`);
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the demo found no ${what}`);
+  return value;
+}
+
+const parsed = parseArgs(process.argv.slice(2));
+if (parsed === 'help') {
+  process.stdout.write(`${USAGE}\n`);
+} else if (typeof parsed === 'string') {
+  process.stderr.write(`${parsed}\n${USAGE}\n`);
+  process.exitCode = 64;
+} else {
+  main(parsed).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: Error) => {
+      process.stderr.write(`demo failed: ${error.name}: ${error.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

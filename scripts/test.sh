@@ -38,9 +38,12 @@ npx jest --ci --selectProjects unit
 stage "integration tests (moto: ${MOTO_CMD})"
 npx jest --ci --selectProjects integration --maxWorkers=2
 
-# The README's other command, as a check: the whole loop on moto must converge (its output only on failure).
+# The README's other command, as a check: the whole story on moto must converge (its output only on failure).
+# Run with --json: the story goes to stderr, and stdout must be exactly the CLI's status document, valid against
+# its schema (bin/demo-check-json.ts) and in sync. The demo's log goes under $TMPDIR, i.e. the scratch directory.
 stage 'demo (npm run demo)'
-if npx tsx bin/demo.ts > "$scratch/demo.out" 2>&1; then
+if npx tsx bin/demo.ts --json > "$scratch/demo.json" 2> "$scratch/demo.out" &&
+  npx tsx bin/demo-check-json.ts < "$scratch/demo.json"; then
   tail -n 1 "$scratch/demo.out"
 else
   cat "$scratch/demo.out"
