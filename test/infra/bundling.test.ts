@@ -1,5 +1,8 @@
-import { rmSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
+import { bundleLambda, inlineSchemaKeys, PROJECT_ROOT } from '../../infra/bundling/lambda-bundle';
 import { runSynthCheck, type SynthCheckResult } from '../../scripts/synth-check';
 import { FIXTURES } from './synth-helpers';
 
@@ -50,4 +53,129 @@ describe('Function: runSynthCheck', () => {
     expect(basename(after?.assetDir ?? '')).not.toBe(basename(before?.assetDir ?? ''));
     expect(after?.codeBytes).toBe(before?.codeBytes);
   }, 120_000);
+});
+
+/** Every SDK client the product depends on, by package name. */
+const SDK_CLIENTS = Object.keys(
+  (
+    JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    }
+  ).dependencies,
+).filter((name) => name.startsWith('@aws-sdk/client-'));
+
+/** Bundles one ES module's text (imports resolved from `resolveDir`) and evaluates it; gives its exports. */
+async function evaluateModule(contents: string, resolveDir: string): Promise<Record<string, unknown>> {
+  const result = await build({
+    stdin: { contents, resolveDir, loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    write: false,
+    logLevel: 'silent',
+  });
+  const module = { exports: {} as Record<string, unknown> };
+  new Function('module', 'exports', 'require', result.outputFiles[0]?.text ?? '')(
+    module,
+    module.exports,
+    require,
+  );
+  return module.exports;
+}
+
+/**
+ * A structural image of a schema value: thunks (`() => X`) are followed, classes named, Maps listed,
+ * an object seen before is named by the path where it was first seen (schemas are cyclic).
+ */
+function shapeOf(value: unknown, seen: Map<object, string> = new Map(), path = '$'): unknown {
+  if (typeof value === 'function') {
+    // Schema thunks are arrow functions (no prototype); error classes have one.
+    if ('prototype' in value) return `[class ${value.name}]`;
+    return { thunk: shapeOf((value as () => unknown)(), seen, `${path}()`) };
+  }
+  if (value === null || typeof value !== 'object') return value;
+  const first = seen.get(value);
+  if (first !== undefined) return { seenAt: first };
+  seen.set(value, path);
+  if (value instanceof Map) {
+    return { map: [...value].map(([k, v], i) => [k, shapeOf(v, seen, `${path}.map[${i}]`)]) };
+  }
+  if (Array.isArray(value)) return value.map((item, i) => shapeOf(item, seen, `${path}[${i}]`));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, shapeOf(item, seen, `${path}.${key}`)]),
+  );
+}
+
+describe('Function: inlineSchemaKeys (the Lambda build)', () => {
+  it.each(SDK_CLIENTS)('leaves every export of %s schema module the same value', async (client) => {
+    // Prepare
+    const dir = join(PROJECT_ROOT, 'node_modules', client, 'dist-es', 'schemas');
+    const source = readFileSync(join(dir, 'schemas_0.js'), 'utf8');
+    // Act
+    const transformed = inlineSchemaKeys(source);
+    const [before, after] = await Promise.all([
+      evaluateModule(source, dir),
+      evaluateModule(transformed.code, dir),
+    ]);
+    // Assess: all computed keys are gone, the lines stay, and every exported schema is the same structure
+    expect(transformed.inlined).toBeGreaterThan(0);
+    expect(transformed.left).toBe(0);
+    expect(transformed.code.split('\n')).toHaveLength(source.split('\n').length);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    // (compared as JSON: the images hold only strings, numbers, booleans, arrays and plain objects)
+    expect(JSON.stringify(shapeOf(after))).toBe(JSON.stringify(shapeOf(before)));
+  }, 120_000);
+
+  it('leaves a computed key whose name is no string constant as it is', () => {
+    // Act
+    const result = inlineSchemaKeys(
+      'const _a = "x";\nlet _b = f();\nexport var S = [{ [_a]: 1, [_b]: 2 }];\n',
+    );
+    // Assess
+    expect(result.code).toContain('{ "x": 1, [_b]: 2 }');
+    expect(result).toMatchObject({ inlined: 1, left: 1 });
+  });
+});
+
+describe('Function: bundleLambda (what the stack deploys)', () => {
+  let outDir: string;
+  let inputs: string[];
+  let bytesOf: (pattern: RegExp) => number;
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'nlb-sync-bundle-'));
+    const metafile = await bundleLambda('lambdas/handlers/reconcile.ts', outDir);
+    const all = Object.assign(
+      {},
+      ...Object.values(metafile.outputs).map((output) => output.inputs),
+    ) as Record<string, { bytesInOutput: number }>;
+    inputs = Object.keys(all);
+    bytesOf = (pattern) =>
+      Object.entries(all)
+        .filter(([path]) => pattern.test(path))
+        .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
+  }, 120_000);
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('resolves credentials from the environment only: the default chain is not in the bundle', () => {
+    // Assess
+    expect(inputs).toContain('lambdas/runtime/lambda-credentials.ts');
+    expect(
+      inputs.filter((path) =>
+        /credential-provider-(node|ini|sso|process|web-identity|http)|nested-clients/.test(path),
+      ),
+    ).toEqual([]);
+  });
+
+  it('keeps only the schemas of the EC2 operations the product sends', () => {
+    // Assess: the whole EC2 schema module is ~550 KB minified; the product's operations need under 100 KB
+    expect(bytesOf(/client-ec2\/dist-es\/schemas\//)).toBeGreaterThan(10_000);
+    expect(bytesOf(/client-ec2\/dist-es\/schemas\//)).toBeLessThan(100_000);
+  });
+
+  it('carries no copy of zod’s locales (zod imported as a namespace) and no Powertools parser', () => {
+    // Assess
+    expect(inputs.filter((path) => /zod\/v4\/locales\/(?!en\.js)/.test(path))).toEqual([]);
+    expect(inputs.filter((path) => /powertools\/parser/.test(path))).toEqual([]);
+  });
 });
