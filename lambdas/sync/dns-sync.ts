@@ -11,7 +11,14 @@ import {
 } from '../domain/dns-records';
 import { MissingResourceError, QuotaExceededError } from '../domain/errors';
 import { METRICS } from '../domain/metric-names';
-import type { ChangeBatchResult, DnsPort, LoadBalancerInfo, LoadBalancerPort } from '../domain/network-ports';
+import type {
+  ChangeBatchResult,
+  DnsPort,
+  HostedZoneInfo,
+  LoadBalancerInfo,
+  LoadBalancerPort,
+  RecordSet,
+} from '../domain/network-ports';
 import type { Node } from '../domain/node';
 import { checkRecordBatchQuotas, RECORD_BATCH_QUOTAS } from '../domain/quotas';
 
@@ -61,6 +68,54 @@ export interface DnsSyncResult {
 }
 
 /**
+ * The reads of a DNS pass that need only the config, sent together as the pass starts (beside its
+ * discovery): the zone, the NLB (for alias records) and the zone's record sets. Each read's failure
+ * surfaces where {@link syncDns} awaits it, in the order it always had (zone, NLB, records).
+ */
+export interface DnsReads {
+  readonly zone: Promise<HostedZoneInfo>;
+  readonly loadBalancer: Promise<LoadBalancerInfo | undefined>;
+  readonly observed: Promise<RecordSet[]>;
+}
+
+/**
+ * Sends the reads of {@link DnsReads}; undefined for a cluster without a dns section. A read that fails
+ * before it is awaited is not an unhandled rejection: the pass may end before it awaits it.
+ */
+export function startDnsReads(
+  input: Pick<DnsSyncInput, 'cluster' | 'loadBalancerArn'>,
+  deps: Pick<DnsSyncDeps, 'dns' | 'loadBalancers'>,
+): DnsReads | undefined {
+  const settings = input.cluster.dns;
+  return settings === undefined ? undefined : startReads(input, settings, deps);
+}
+
+function startReads(
+  input: Pick<DnsSyncInput, 'cluster' | 'loadBalancerArn'>,
+  settings: NonNullable<ClusterConfig['dns']>,
+  deps: Pick<DnsSyncDeps, 'dns' | 'loadBalancers'>,
+): DnsReads {
+  const { cluster } = input;
+  const arn = input.loadBalancerArn ?? cluster.loadBalancer.arn;
+  const zone = deps.dns.describeZone(settings.hostedZoneId);
+  const loadBalancer: Promise<LoadBalancerInfo | undefined> =
+    settings.aliasNames.length === 0
+      ? Promise.resolve(undefined)
+      : arn === undefined
+        ? Promise.reject(
+            new MissingResourceError(
+              `cluster "${cluster.name}" names no load balancer for its alias records`,
+            ),
+          )
+        : deps.loadBalancers.describeLoadBalancer(arn);
+  // The configured id is the bare zone id (the schema admits no other), so the list need not wait for
+  // GetHostedZone.
+  const observed = deps.dns.listRecordSets(settings.hostedZoneId);
+  for (const read of [zone, loadBalancer, observed]) read.catch(() => undefined);
+  return { zone, loadBalancer, observed };
+}
+
+/**
  * Keeps a cluster's Route 53 records current: alias records to the NLB, the node A record set and
  * SRV records, each name marked by a TXT record written in the same batch. One ChangeResourceRecordSets
  * call per zone per pass, and only when something differs (more only when Route 53's batch limits force it).
@@ -68,10 +123,15 @@ export interface DnsSyncResult {
  * names' changes are applied, then the pass fails.
  * @throws DnsPlanError, MissingResourceError, QuotaExceededError (after the other names' writes; it carries
  *   the result), RecordChangeRejectedError
+ * @param reads - the reads {@link startDnsReads} sent as the pass started; sent here when absent
  * @example
  * const result = await syncDns({ config, cluster, nodes }, { dns, loadBalancers, logger });
  */
-export async function syncDns(input: DnsSyncInput, deps: DnsSyncDeps): Promise<DnsSyncResult> {
+export async function syncDns(
+  input: DnsSyncInput,
+  deps: DnsSyncDeps,
+  reads?: DnsReads,
+): Promise<DnsSyncResult> {
   const { config, cluster, nodes } = input;
   const dryRun = input.dryRun ?? false;
   const settings = cluster.dns;
@@ -89,19 +149,11 @@ export async function syncDns(input: DnsSyncInput, deps: DnsSyncDeps): Promise<D
       warnings: [],
     };
   }
-  const zone = await deps.dns.describeZone(settings.hostedZoneId);
-  let loadBalancer: LoadBalancerInfo | undefined;
-  if (settings.aliasNames.length > 0) {
-    const arn = input.loadBalancerArn ?? cluster.loadBalancer.arn;
-    if (arn === undefined) {
-      throw new MissingResourceError(
-        `cluster "${cluster.name}" names no load balancer for its alias records`,
-      );
-    }
-    loadBalancer = await deps.loadBalancers.describeLoadBalancer(arn);
-  }
+  const started = reads ?? startReads(input, settings, deps);
+  const zone = await started.zone;
+  const loadBalancer = await started.loadBalancer;
   const desired = desireRecords({ cluster, zone, nodes, loadBalancer });
-  const observed = await deps.dns.listRecordSets(zone.id);
+  const observed = await started.observed;
   const plan = planRecords({
     ownerId: config.ownerId,
     clusterName: cluster.name,

@@ -2,9 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { describeRule } from '../domain/ingress-rules';
 import type { DnsPort, LoadBalancerInfo, LoadBalancerPort, SecurityGroupPort } from '../domain/network-ports';
-import { syncDns } from './dns-sync';
+import { type DnsSyncResult, startDnsReads, syncDns } from './dns-sync';
 import type { ReconcileStep, ReconcileStepInput } from './reconcile-pass';
-import { syncSecurityGroups } from './security-group-sync';
+import {
+  type SecurityGroupSyncResult,
+  startSecurityGroupReads,
+  syncSecurityGroups,
+} from './security-group-sync';
 
 /** The adapters the security-group and DNS steps need. */
 export interface NetworkStepDeps {
@@ -34,48 +38,76 @@ function describingOnce(port: LoadBalancerPort): LoadBalancerPort {
   };
 }
 
+/** One line per planned security-group change, as the pass reports it. */
+function ingressLines(result: SecurityGroupSyncResult): string[] {
+  return result.plan.map((c) =>
+    c.kind === 'authorize'
+      ? `+ ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
+      : c.kind === 'revoke'
+        ? `- ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
+        : `~ ${c.groupId} ${describeRule(c.rule)} description -> ${c.description}  ${c.reason}`,
+  );
+}
+
+/** One line per planned record change, as the pass reports it. */
+function recordLines(result: DnsSyncResult): string[] {
+  return result.plan.map((c) => {
+    const set = c.recordSet;
+    const value = set.alias !== undefined ? `ALIAS ${set.alias.dnsName}` : set.values.join(' ');
+    return `${c.action} ${set.name} ${set.type} ${value}  ${c.reason}`;
+  });
+}
+
 /**
- * The steps that follow the target step of every pass: node security-group ingress, then Route 53.
- * Each is a no-op for a cluster without its config section. Both read the cluster's NLB; the pass hands
- * its steps one input object, so the NLB is described once per pass, not once per step.
+ * The steps beside the target step of every pass: node security-group ingress and Route 53. Each is a
+ * no-op for a cluster without its config section. Their reads that need only the config (the NLB, its
+ * interfaces when the source mode needs them, configured groups' rules, the zone and its record sets) go
+ * out as the pass starts (`begin`), their plans and writes once the nodes are judged, beside the target
+ * writes. Both read the cluster's NLB; the pass hands its steps one object per pass, so the NLB is
+ * described once per pass, not once per step.
  */
 export function networkSteps(deps: NetworkStepDeps): ReconcileStep[] {
-  const perPass = new WeakMap<ReconcileStepInput, NetworkStepDeps>();
-  const depsFor = (input: ReconcileStepInput): NetworkStepDeps => {
-    const known = perPass.get(input) ?? { ...deps, loadBalancers: describingOnce(deps.loadBalancers) };
-    perPass.set(input, known);
+  const perPass = new WeakMap<object, NetworkStepDeps>();
+  const depsFor = (pass: object): NetworkStepDeps => {
+    const known = perPass.get(pass) ?? { ...deps, loadBalancers: describingOnce(deps.loadBalancers) };
+    perPass.set(pass, known);
     return known;
   };
+  const nodesOf = (input: ReconcileStepInput) => ({
+    config: input.config,
+    cluster: input.cluster,
+    nodes: desiredNodes(input),
+    dryRun: input.dryRun,
+  });
   return [
     {
       name: 'security-groups',
       async run(input) {
-        const result = await syncSecurityGroups(
-          { config: input.config, cluster: input.cluster, nodes: desiredNodes(input), dryRun: input.dryRun },
-          depsFor(input),
-        );
-        const line = (c: (typeof result.plan)[number]) =>
-          c.kind === 'authorize'
-            ? `+ ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
-            : c.kind === 'revoke'
-              ? `- ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
-              : `~ ${c.groupId} ${describeRule(c.rule)} description -> ${c.description}  ${c.reason}`;
-        return { planned: result.plan.map(line), applied: result.applied.length };
+        const result = await syncSecurityGroups(nodesOf(input), depsFor(input));
+        return { planned: ingressLines(result), applied: result.applied.length };
+      },
+      begin(start) {
+        const passDeps = depsFor(start);
+        const reads = startSecurityGroupReads(start, passDeps);
+        return async (input) => {
+          const result = await syncSecurityGroups(nodesOf(input), passDeps, reads);
+          return { planned: ingressLines(result), applied: result.applied.length };
+        };
       },
     },
     {
       name: 'dns',
       async run(input) {
-        const result = await syncDns(
-          { config: input.config, cluster: input.cluster, nodes: desiredNodes(input), dryRun: input.dryRun },
-          depsFor(input),
-        );
-        const planned = result.plan.map((c) => {
-          const set = c.recordSet;
-          const value = set.alias !== undefined ? `ALIAS ${set.alias.dnsName}` : set.values.join(' ');
-          return `${c.action} ${set.name} ${set.type} ${value}  ${c.reason}`;
-        });
-        return { planned, applied: result.applied.length };
+        const result = await syncDns(nodesOf(input), depsFor(input));
+        return { planned: recordLines(result), applied: result.applied.length };
+      },
+      begin(start) {
+        const passDeps = depsFor(start);
+        const reads = startDnsReads(start, passDeps);
+        return async (input) => {
+          const result = await syncDns(nodesOf(input), passDeps, reads);
+          return { planned: recordLines(result), applied: result.applied.length };
+        };
       },
     },
   ];

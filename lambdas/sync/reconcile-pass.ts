@@ -59,7 +59,8 @@ export interface ReconcileStep {
   /**
    * Optional: called as the pass starts, before discovery, to send the step's reads that need only the
    * config; returns this pass's run, which uses them (instead of `run`). The reads' failures must stay
-   * inside the returned run (a pass that fails before it never awaits them).
+   * inside the returned run (a pass that fails before it never awaits them). Every step of a pass gets
+   * the same start object, so steps may share per-pass lookups keyed on it.
    */
   begin?(input: ReconcileStepStart): (input: ReconcileStepInput) => Promise<ReconcileStepResult>;
 }
@@ -205,10 +206,10 @@ async function runPass(
   const mappings = resolvedMappings(cluster);
   // Wave 1: every read that needs only the config goes out at once: the other steps' own reads, the ASG
   // describe with its instances (discover-nodes.ts), and every group's targets (they need only the ARNs).
+  // One start object for every step of the pass: steps may share per-pass lookups keyed on it.
+  const stepStart: ReconcileStepStart = { config, cluster, dryRun };
   const stepRuns = (deps.extraSteps ?? []).map((step) =>
-    step.begin === undefined
-      ? (input: ReconcileStepInput) => step.run(input)
-      : step.begin({ config, cluster, dryRun }),
+    step.begin === undefined ? (input: ReconcileStepInput) => step.run(input) : step.begin(stepStart),
   );
   const [discovery, observed] = await Promise.all([
     discoverNodes(cluster, deps, options.hints, config.ownerId),

@@ -14,6 +14,7 @@ import {
   nextSourceFact,
   nodeGroupCandidates,
   planIngress,
+  type ResolvedIngressSource,
   resolveIngressSource,
 } from '../domain/ingress-rules';
 import { METRICS } from '../domain/metric-names';
@@ -83,6 +84,74 @@ export interface SecurityGroupSyncResult {
 }
 
 /**
+ * The reads of a security-group pass that need only the config, sent as the pass starts (beside its
+ * discovery): where the NLB's traffic comes from (DescribeLoadBalancers, then the NLB's interfaces or
+ * VPC when the source mode needs them) and the inbound rules of configured node groups. Each read's
+ * failure surfaces where {@link syncSecurityGroups} awaits it, in the order it always had.
+ */
+export interface SecurityGroupReads {
+  readonly source: Promise<ResolvedIngressSource>;
+  /** Rules of `securityGroups.groupIds`, by group (absent when the groups come from the nodes). */
+  readonly configuredRules?: Promise<Record<string, ObservedIngressRule[]>>;
+}
+
+/**
+ * Sends the reads of {@link SecurityGroupReads}; undefined when the cluster's step is off. A read that
+ * fails before it is awaited is not an unhandled rejection: the pass may end before it awaits it.
+ */
+export function startSecurityGroupReads(
+  input: Pick<SecurityGroupSyncInput, 'cluster' | 'loadBalancerArn'>,
+  deps: Pick<SecurityGroupSyncDeps, 'securityGroups' | 'loadBalancers'>,
+): SecurityGroupReads | undefined {
+  const settings = input.cluster.securityGroups;
+  if (settings === undefined || !settings.enabled) return undefined;
+  const { cluster } = input;
+  const arn = input.loadBalancerArn ?? cluster.loadBalancer.arn;
+  const source =
+    arn === undefined
+      ? Promise.reject(
+          new MissingResourceError(
+            `cluster "${cluster.name}" names no load balancer; its ingress source is unknown`,
+          ),
+        )
+      : resolveSource(arn, settings.source, deps.loadBalancers);
+  const configured = configuredGroups(cluster);
+  const configuredRules = configured.length > 0 ? readRules(configured, deps.securityGroups) : undefined;
+  for (const read of [source, configuredRules]) read?.catch(() => undefined);
+  return { source, ...(configuredRules !== undefined && { configuredRules }) };
+}
+
+/** Asks the NLB what the source mode needs, one fact after another, and resolves the source. */
+async function resolveSource(
+  arn: string,
+  mode: ConfiguredSourceMode,
+  port: LoadBalancerPort,
+): Promise<ResolvedIngressSource> {
+  const loadBalancer = await port.describeLoadBalancer(arn);
+  let facts: LoadBalancerSourceFacts = { securityGroupIds: loadBalancer.securityGroupIds };
+  for (let need = nextSourceFact(mode, facts); need !== undefined; need = nextSourceFact(mode, facts)) {
+    facts =
+      need === 'privateIps'
+        ? { ...facts, privateIps: await port.describePrivateIps(loadBalancer) }
+        : { ...facts, vpcCidrs: await port.describeVpcCidrs(loadBalancer.vpcId) };
+  }
+  return resolveIngressSource(mode, facts);
+}
+
+/** Every group's inbound rules, the groups read together. */
+async function readRules(
+  groupIds: readonly string[],
+  port: SecurityGroupPort,
+): Promise<Record<string, ObservedIngressRule[]>> {
+  const rules = await Promise.all(groupIds.map((groupId) => port.describeIngressRules(groupId)));
+  return Object.fromEntries(groupIds.map((groupId, i) => [groupId, rules[i] ?? []]));
+}
+
+function configuredGroups(cluster: ClusterConfig): string[] {
+  return [...new Set(cluster.securityGroups?.groupIds ?? [])].sort();
+}
+
+/**
  * Makes the node security groups admit the NLB's traffic and health checks on exactly the cluster's
  * NodePorts (and clients on traffic ports where the client IP is preserved), revoking only rules this
  * deployment owns for this cluster. A group whose plan would pass the inbound-rules quota gets nothing
@@ -90,12 +159,14 @@ export interface SecurityGroupSyncResult {
  * @throws AmbiguousSecurityGroupError (also for a lone candidate group not tagged for the cluster),
  *   IngressSourceError, MissingResourceError, QuotaExceededError (after the other groups' writes; it
  *   carries the result), SecurityGroupRuleLimitError
+ * @param reads - the reads {@link startSecurityGroupReads} sent as the pass started; sent here when absent
  * @example
  * const result = await syncSecurityGroups({ config, cluster, nodes }, { securityGroups, loadBalancers, logger });
  */
 export async function syncSecurityGroups(
   input: SecurityGroupSyncInput,
   deps: SecurityGroupSyncDeps,
+  reads?: SecurityGroupReads,
 ): Promise<SecurityGroupSyncResult> {
   const { config, cluster, nodes } = input;
   const dryRun = input.dryRun ?? false;
@@ -123,26 +194,11 @@ export async function syncSecurityGroups(
     return empty('no node security group known', [warning]);
   }
 
-  const arn = input.loadBalancerArn ?? cluster.loadBalancer.arn;
-  if (arn === undefined) {
-    throw new MissingResourceError(
-      `cluster "${cluster.name}" names no load balancer; its ingress source is unknown`,
-    );
-  }
-  const loadBalancer = await deps.loadBalancers.describeLoadBalancer(arn);
-  const mode: ConfiguredSourceMode = settings.source;
-  let facts: LoadBalancerSourceFacts = { securityGroupIds: loadBalancer.securityGroupIds };
-  for (let need = nextSourceFact(mode, facts); need !== undefined; need = nextSourceFact(mode, facts)) {
-    facts =
-      need === 'privateIps'
-        ? { ...facts, privateIps: await deps.loadBalancers.describePrivateIps(loadBalancer) }
-        : { ...facts, vpcCidrs: await deps.loadBalancers.describeVpcCidrs(loadBalancer.vpcId) };
-  }
-  const source = resolveIngressSource(mode, facts);
+  const started = reads ?? startSecurityGroupReads(input, deps);
+  if (started === undefined) return empty('securityGroups.enabled is false');
+  const source = await started.source;
   const desired = desireIngress({ ownerId: config.ownerId, cluster, source });
-
-  const observed: Record<string, ObservedIngressRule[]> = {};
-  for (const groupId of groupIds) observed[groupId] = await deps.securityGroups.describeIngressRules(groupId);
+  const observed = await (started.configuredRules ?? readRules(groupIds, deps.securityGroups));
   const plan = planIngress({
     ownerId: config.ownerId,
     clusterName: cluster.name,
@@ -220,8 +276,8 @@ async function nodeGroups(
   nodes: readonly Node[],
   port: SecurityGroupPort,
 ): Promise<string[]> {
-  const configured = cluster.securityGroups?.groupIds;
-  if (configured !== undefined && configured.length > 0) return [...new Set(configured)].sort();
+  const configured = configuredGroups(cluster);
+  if (configured.length > 0) return configured;
   const candidates = nodeGroupCandidates(nodes);
   if (candidates.length === 0) return candidates;
   // A lone candidate needs the cluster tag too (docs/security-groups.md): the deployed role may write only
@@ -229,19 +285,38 @@ async function nodeGroups(
   return chooseNodeGroups(cluster.name, await port.describeGroups(candidates));
 }
 
-/** Applies in plan order, one call per run of same-kind changes of a group. */
+/**
+ * Applies the changes, every group at once (one round trip for the common single run per group); within
+ * a group in plan order, one call per run of same-kind changes. A failure fails the whole apply once
+ * every group's writes have ended.
+ */
 async function apply(changes: readonly IngressChange[], port: SecurityGroupPort): Promise<IngressChange[]> {
+  const groupIds = [...new Set(changes.map((c) => c.groupId))];
+  const outcomes = await Promise.allSettled(
+    groupIds.map((groupId) =>
+      applyToGroup(
+        changes.filter((c) => c.groupId === groupId),
+        port,
+      ),
+    ),
+  );
+  return outcomes.flatMap((outcome) => {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
+  });
+}
+
+/** Applies one group's changes in plan order, one call per run of same-kind changes. */
+async function applyToGroup(
+  changes: readonly IngressChange[],
+  port: SecurityGroupPort,
+): Promise<IngressChange[]> {
   const applied: IngressChange[] = [];
   let index = 0;
   while (index < changes.length) {
     const first = changes[index] as IngressChange;
     let end = index + 1;
-    while (
-      end < changes.length &&
-      changes[end]?.kind === first.kind &&
-      changes[end]?.groupId === first.groupId
-    )
-      end += 1;
+    while (end < changes.length && changes[end]?.kind === first.kind) end += 1;
     const run = changes.slice(index, end);
     if (first.kind === 'authorize') {
       await port.authorizeIngress(
