@@ -318,7 +318,7 @@ export async function buildAccount(
   return account;
 }
 
-/** The sync config of the demo's cluster, as a user would write it (examples/demo.config.json is its shape). */
+/** The sync config of the demo's cluster, as a user would write it. */
 export function demoConfigInput(account: DemoAccount): Record<string, unknown> {
   return {
     ownerId: OWNER_ID,

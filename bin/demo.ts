@@ -115,12 +115,21 @@ async function main(args: Args): Promise<number> {
   // With --keep moto writes to a file and is not tied to this process, so it outlives it.
   const moto = await startMotoServer(args.keep ? { outputFile: MOTO_LOG } : {});
   const kept: Kept = {};
+  // moto runs in its own process group, so Ctrl-C does not reach it: stop it here (by PID), unless kept.
+  const interrupted = () => {
+    const stopped = args.keep ? Promise.resolve() : moto.stop();
+    void stopped.finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   let shim: Awaited<ReturnType<typeof startLifecycleShim>> | undefined;
   try {
     shim = await startLifecycleShim(moto.endpoint);
     return await play(args, say, out.isTTY === true, moto, shim.endpoint, shim.recorded, kept);
   } finally {
     await shim?.stop();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     if (args.keep) printKeep(say, moto, kept);
     else await moto.stop();
   }
