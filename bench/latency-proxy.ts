@@ -23,12 +23,14 @@ import { startLifecycleShim } from '../test/support/lifecycle-shim';
 export interface ProxyRecord {
   /** The API action, e.g. `DescribeInstances`, `ChangeResourceRecordSets`. */
   readonly action: string;
-  /** HTTP status of the answer (0 when the upstream could not be reached). */
+  /** HTTP status of the answer (0 while none came, or when the upstream could not be reached). */
   readonly status: number;
-  /** When the request arrived and when its answer was sent, ms since the proxy started. */
+  /** When the request arrived and when its answer was sent (NaN: not yet), ms since the proxy started. */
   readonly startMs: number;
   readonly endMs: number;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Paths the proxy answers itself; the product never calls them. */
 export const PROXY_CONTROL = { log: '/__bench/log', reset: '/__bench/reset' } as const;
@@ -49,7 +51,7 @@ export interface LatencyProxy {
 export async function startLatencyProxy(upstream: string, latencyMs: number): Promise<LatencyProxy> {
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const records: ProxyRecord[] = [];
+  const records: Mutable<ProxyRecord>[] = [];
   const t0 = performance.now();
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -72,10 +74,13 @@ export async function startLatencyProxy(upstream: string, latencyMs: number): Pr
       res.end();
       return;
     }
-    const action = actionOf(req, body);
+    // Recorded on arrival: a request the client gave up on (its attempt timed out and was retried) still
+    // counts, even if moto has not answered it when the log is read.
+    const record = { action: actionOf(req, body), status: 0, startMs, endMs: Number.NaN };
+    records.push(record);
     await new Promise((resolve) => setTimeout(resolve, latencyMs));
-    const status = await forward(req, res, body, target, agent);
-    records.push({ action, status, startMs, endMs: performance.now() - t0 });
+    record.status = await forward(req, res, body, target, agent);
+    record.endMs = performance.now() - t0;
   }
 
   await new Promise<void>((resolve, reject) => {
