@@ -125,12 +125,74 @@ describe('Class: Ec2InstanceAdapter', () => {
       expect(requested).toEqual([ids.slice(0, 100), ids.slice(100, 200), ids.slice(200)]);
     });
 
+    it('sends the chunks together: all three are in flight before the first answers', async () => {
+      // Prepare
+      let inFlight = 0;
+      let most = 0;
+      ec2.on(DescribeInstancesCommand).callsFake(async () => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        return { Reservations: [] };
+      });
+      const ids = Array.from({ length: 250 }, (_, i) => `i-${i.toString(16).padStart(8, '0')}`);
+      const adapter = new Ec2InstanceAdapter(client);
+
+      // Act
+      await adapter.describeInstancesById(ids);
+
+      // Assess
+      expect(most).toBe(3);
+    });
+
     it('makes no call for an empty id list', async () => {
       // Prepare
       const adapter = new Ec2InstanceAdapter(client);
 
       // Act
       const nodes = await adapter.describeInstancesById([]);
+
+      // Assess
+      expect(nodes).toEqual([]);
+      expect(ec2).not.toHaveReceivedCommand(DescribeInstancesCommand);
+    });
+  });
+
+  describe('Method: describeInstancesOfGroups', () => {
+    it('searches by the aws:autoscaling:groupName tag, in every state, 1,000 a page, following NextToken', async () => {
+      // Prepare
+      ec2
+        .on(DescribeInstancesCommand)
+        .resolvesOnce({ Reservations: [{ Instances: [instance('i-1')] }], NextToken: 'page-2' })
+        .resolvesOnce({
+          Reservations: [{ Instances: [instance('i-2', { State: { Name: 'terminated' } })] }],
+        });
+      const adapter = new Ec2InstanceAdapter(client);
+
+      // Act
+      const nodes = await adapter.describeInstancesOfGroups(['workers-a', 'workers-b', 'workers-a']);
+
+      // Assess
+      expect(nodes.map((node) => [node.instanceId, node.ec2State, node.origins])).toEqual([
+        ['i-1', 'running', []],
+        ['i-2', 'terminated', []],
+      ]);
+      const search = {
+        Filters: [{ Name: 'tag:aws:autoscaling:groupName', Values: ['workers-a', 'workers-b'] }],
+        MaxResults: 1000,
+      };
+      const calls = ec2.commandCalls(DescribeInstancesCommand).map((call) => call.args[0].input);
+      expect(calls).toEqual([expect.objectContaining(search), expect.objectContaining(search)]);
+      expect(calls[1]?.NextToken).toBe('page-2');
+    });
+
+    it('makes no call for no group', async () => {
+      // Prepare
+      const adapter = new Ec2InstanceAdapter(client);
+
+      // Act
+      const nodes = await adapter.describeInstancesOfGroups([]);
 
       // Assess
       expect(nodes).toEqual([]);

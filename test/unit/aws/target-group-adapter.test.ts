@@ -158,6 +158,27 @@ describe('Class: TargetGroupAdapter', () => {
       expect(result).toEqual({ applied: targets, rejected: [] });
     });
 
+    it('sends the chunks of one group together: all three are in flight before the first answers', async () => {
+      // Prepare
+      let inFlight = 0;
+      let most = 0;
+      elbv2.on(RegisterTargetsCommand).callsFake(async () => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        return {};
+      });
+      const adapter = new TargetGroupAdapter(client);
+
+      // Act
+      const result = await adapter.registerTargets(ARN, ipTargets(450));
+
+      // Assess
+      expect(most).toBe(3);
+      expect(result.applied).toHaveLength(450);
+    });
+
     it('makes no call when there is nothing to register', async () => {
       // Prepare
       const adapter = new TargetGroupAdapter(client);
