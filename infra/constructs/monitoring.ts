@@ -108,6 +108,78 @@ export function allClustersQuery(metricName: MetricName): string {
   );
 }
 
+/** CloudWatch's hard limit of metrics in one metric-math alarm. */
+export const METRICS_PER_MATH_ALARM = 10;
+
+/** One target group's health metrics, as its cluster's alarms read them. */
+export interface GroupHealthMetrics {
+  /** The mapping's name (the graph label). */
+  readonly label: string;
+  /** HealthyHostCount, minimum. */
+  readonly healthy: IMetric;
+  /** UnHealthyHostCount, maximum. */
+  readonly unhealthy: IMetric;
+}
+
+/** One target-health alarm of a cluster over a few of its groups: its id suffix, groups and expression. */
+export interface GroupHealthAlarm {
+  readonly kind: 'NoHealthyTarget' | 'AboutToFailOpen' | 'UnhealthyTargets';
+  /** The mappings it watches, in config order. */
+  readonly labels: readonly string[];
+  /** Its metric math: the number of watched groups in the condition, per minute. */
+  readonly expression: MathExpression;
+}
+
+/**
+ * The target-health alarms of one cluster, each over as many groups as CloudWatch's 10 metrics of a
+ * metric-math alarm allow (SEARCH cannot feed an alarm, and one alarm per group made 4 clusters of 50
+ * groups pass CloudFormation's 500 resources). Each expression counts the watched groups in the condition;
+ * a missing data point counts as not in it (FILL), as the per-group alarms treated missing data.
+ * - NoHealthyTarget: HealthyHostCount < 1 (10 groups an alarm).
+ * - AboutToFailOpen: HealthyHostCount <= 1 while UnHealthyHostCount > 0 (5 groups: two metrics each).
+ * - UnhealthyTargets: UnHealthyHostCount > 0 (10 groups).
+ */
+export function groupHealthAlarms(groups: readonly GroupHealthMetrics[]): GroupHealthAlarm[] {
+  const chunks = <T>(items: readonly T[], size: number): T[][] =>
+    Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+  const build = (
+    kind: GroupHealthAlarm['kind'],
+    size: number,
+    term: (i: number) => string,
+    uses: (group: GroupHealthMetrics, i: number) => Record<string, IMetric>,
+  ): GroupHealthAlarm[] =>
+    chunks(groups, size).map((chunk) => ({
+      kind,
+      labels: chunk.map((g) => g.label),
+      expression: new MathExpression({
+        expression: chunk.map((_, i) => term(i)).join(' + '),
+        usingMetrics: Object.assign({}, ...chunk.map((g, i) => uses(g, i))) as Record<string, IMetric>,
+        period: PERIOD,
+      }),
+    }));
+  const both = (g: GroupHealthMetrics, i: number) => ({ [`h${i}`]: g.healthy, [`u${i}`]: g.unhealthy });
+  return [
+    ...build(
+      'NoHealthyTarget',
+      METRICS_PER_MATH_ALARM,
+      (i) => `IF(FILL(h${i}, 1) < 1, 1, 0)`,
+      (g, i) => ({ [`h${i}`]: g.healthy }),
+    ),
+    ...build(
+      'AboutToFailOpen',
+      METRICS_PER_MATH_ALARM / 2,
+      (i) => `IF(FILL(h${i}, 2) <= 1 AND FILL(u${i}, 0) > 0, 1, 0)`,
+      both,
+    ),
+    ...build(
+      'UnhealthyTargets',
+      METRICS_PER_MATH_ALARM,
+      (i) => `IF(FILL(u${i}, 0) > 0, 1, 0)`,
+      (g, i) => ({ [`u${i}`]: g.unhealthy }),
+    ),
+  ];
+}
+
 function allClustersMetric(metricName: MetricName): MathExpression {
   return new MathExpression({
     expression: allClustersQuery(metricName),
@@ -284,6 +356,7 @@ export class Monitoring extends Construct {
     const title = (what: string) => `${cluster.name}: ${what}`;
     const healthy: IMetric[] = [];
     const unhealthy: IMetric[] = [];
+    const watched: GroupHealthMetrics[] = [];
     for (const group of cluster.targetGroups) {
       const label = group.mapping.name;
       if (lb === undefined) {
@@ -303,32 +376,29 @@ export class Monitoring extends Construct {
       const u = elbMetric('UnHealthyHostCount', dimensions, 'Maximum').with({ label });
       healthy.push(h);
       unhealthy.push(u);
-      const idBase = `${cluster.name}-${label}`;
-      alarm(
-        `${idBase}-NoHealthyTarget`,
-        `Target group ${label} of cluster ${cluster.name} has no healthy target: the NLB fails open or drops traffic`,
-        new MathExpression({ expression: 'IF(h < 1, 1, 0)', usingMetrics: { h }, period: PERIOD }),
-        1,
-        2,
-      );
-      alarm(
-        `${idBase}-AboutToFailOpen`,
-        `Target group ${label} of cluster ${cluster.name} is down to its last healthy target while others fail: the NLB is about to fail open`,
-        new MathExpression({
-          expression: 'IF(h <= 1 AND u > 0, 1, 0)',
-          usingMetrics: { h, u },
-          period: PERIOD,
-        }),
-        1,
-        2,
-      );
-      alarm(
-        `${idBase}-UnhealthyTargets`,
-        `Target group ${label} of cluster ${cluster.name} has had unhealthy targets for ${ALARM_DEFAULTS.unhealthyMinutes} minutes`,
-        u,
-        1,
-        ALARM_DEFAULTS.unhealthyMinutes / ALARM_DEFAULTS.periodMinutes,
-      );
+      watched.push({ label, healthy: h, unhealthy: u });
+    }
+    // A few alarms per cluster, each over up to 10 metrics; the description names the groups it watches
+    // and the dashboard's per-group graphs show which one is in the condition.
+    const all = groupHealthAlarms(watched);
+    for (const health of all) {
+      const ofKind = all.filter((a) => a.kind === health.kind);
+      const part = ofKind.length > 1 ? `-${ofKind.indexOf(health) + 1}` : '';
+      const groups = `Target group(s) ${health.labels.join(', ')} of cluster ${cluster.name}`;
+      const see = `; the value is how many; the dashboard's "${cluster.name}: healthy targets" and "unhealthy targets" graphs show which`;
+      const [description, periods] =
+        health.kind === 'NoHealthyTarget'
+          ? [`${groups}: at least one has no healthy target: the NLB fails open or drops traffic${see}`, 2]
+          : health.kind === 'AboutToFailOpen'
+            ? [
+                `${groups}: at least one is down to its last healthy target while others fail: the NLB is about to fail open${see}`,
+                2,
+              ]
+            : [
+                `${groups}: at least one has had unhealthy targets for ${ALARM_DEFAULTS.unhealthyMinutes} minutes${see}`,
+                ALARM_DEFAULTS.unhealthyMinutes / ALARM_DEFAULTS.periodMinutes,
+              ];
+      alarm(`${cluster.name}-${health.kind}${part}`, description, health.expression, 1, periods);
     }
     const nlb = (metricName: string, statistic: string) =>
       lb === undefined

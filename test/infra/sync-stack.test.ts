@@ -289,12 +289,13 @@ describe('Class: NlbNodeportSyncStack', () => {
       const descriptions = alarms.map((alarm) => alarm.Properties.AlarmDescription as string);
       const onMetric = (name: string) => alarms.filter((alarm) => alarm.Properties.MetricName === name);
 
-      // Assess: prod 2 groups x 3 + guard, passes, lifecycle waits, missing ASGs; karpenter 1 group x 3
-      // + guard, passes (no ASG: no lifecycle or missing-ASG alarm); 1 function; 3 DLQs; 2 event alarms.
-      expect(alarms).toHaveLength(21);
-      expect(descriptions.filter((d) => d.includes('has no healthy target'))).toHaveLength(3);
-      expect(descriptions.filter((d) => d.includes('about to fail open'))).toHaveLength(3);
-      expect(descriptions.filter((d) => d.includes('unhealthy targets for 15 minutes'))).toHaveLength(3);
+      // Assess: per cluster 3 target-health alarms (up to 10 metrics each: one covers both prod groups);
+      // prod + guard, passes, lifecycle waits, missing ASGs; karpenter + guard, passes (no ASG: no
+      // lifecycle or missing-ASG alarm); 1 function; 3 DLQs; 2 event alarms.
+      expect(alarms).toHaveLength(18);
+      expect(descriptions.filter((d) => d.includes('has no healthy target'))).toHaveLength(2);
+      expect(descriptions.filter((d) => d.includes('about to fail open'))).toHaveLength(2);
+      expect(descriptions.filter((d) => d.includes('unhealthy targets for 15 minutes'))).toHaveLength(2);
       expect(descriptions.filter((d) => d.includes('safety guard refused'))).toHaveLength(2);
       expect(descriptions.filter((d) => d.includes('Dead-letter queue'))).toHaveLength(3);
       expect(onMetric(METRICS.guardRefusals)).toHaveLength(2);
