@@ -92,7 +92,8 @@ const NOT_SERVING: ReadonlySet<TargetState> = new Set(['draining', 'unused']);
  *
  * Launch: answered CONTINUE once the node's target is `healthy` in every group (`registered`: present in
  * every group); a target missing or draining means the pass did not do its part (`pass`); past the
- * deadline the configured `launchTimeoutResult` goes out. A node that got a drain mark or is leaving is
+ * deadline the configured `launchTimeoutResult` goes out. An instance DescribeInstances does not show is
+ * waited for (a lagging read), never taken as gone. A node that got a drain mark or is leaving is
  * no longer held: CONTINUE at once (it stays out of the groups while marked; nothing is terminated on
  * the product's word).
  *
@@ -123,8 +124,13 @@ function judgeLaunch(
   now: number,
 ): HoldDecision {
   const instance = facts.instance;
+  const timedOut = now >= hold.deadlineAt;
   if (instance === undefined) {
-    return answer('CONTINUE', 'EC2 no longer knows the instance: nothing left to hold', false);
+    // EC2 shows a terminated instance for about an hour, so a launching one it does not show is a read that
+    // lags the launch (eventual consistency), not an instance gone: wait, up to the launch's bound.
+    return timedOut
+      ? answer(timeoutResult, 'launch timeout: EC2 does not show the instance', true)
+      : { kind: 'wait', reason: 'EC2 does not show the instance yet (a lagging read)' };
   }
   if (instance.drainMark !== undefined) {
     return answer(
@@ -142,7 +148,6 @@ function judgeLaunch(
     const target = group.targets.find((t) => t.id === id && t.port === group.nodePort);
     return { mapping: group.mapping, id, state: target?.state };
   });
-  const timedOut = now >= hold.deadlineAt;
   const summary = states.map(
     (s) => `${s.mapping}: ${s.id === undefined ? 'no IP yet' : (s.state ?? 'absent')}`,
   );

@@ -343,14 +343,18 @@ export class InMemoryAws {
    * Scale-out: a new instance, `Pending:Wait` while a launch hook of the group waits (an action per hook,
    * each with its event), else InService at once.
    */
-  public launch(groupName: string, options: { readonly outsideVpc?: boolean } = {}): InstanceRecord {
+  public launch(
+    groupName: string,
+    options: { readonly outsideVpc?: boolean; readonly replacement?: boolean } = {},
+  ): InstanceRecord {
     const group = this.requireGroup(groupName);
     const instance = this.addInstance({
       tags: { 'aws:autoscaling:groupName': group.name },
       state: 'pending',
       ...(options.outsideVpc !== undefined && { outsideVpc: options.outsideVpc }),
     });
-    group.desiredCapacity += 1;
+    // A replacement keeps the group at its desired capacity; a scale-out raises it.
+    if (options.replacement !== true) group.desiredCapacity += 1;
     const hooks = [...group.hooks].filter(([, t]) => t === 'launch');
     const held = hooks.some(([name]) => !group.foreignHooks.has(name));
     group.members.push({
@@ -365,12 +369,20 @@ export class InMemoryAws {
     return instance;
   }
 
-  /** Scale-in (or a spot interruption): the member goes `Terminating:Wait` while a terminate hook waits. */
-  public terminate(groupName: string, instanceId: string): boolean {
+  /**
+   * Scale-in: the member goes `Terminating:Wait` while a terminate hook waits. `replace` (a spot
+   * interruption): the desired capacity stays, and Auto Scaling launches a replacement at once.
+   */
+  public terminate(
+    groupName: string,
+    instanceId: string,
+    options: { readonly replace?: boolean } = {},
+  ): boolean {
     const group = this.requireGroup(groupName);
     const member = group.members.find((m) => m.instanceId === instanceId);
     if (member === undefined || /^Terminating/.test(member.lifecycleState)) return false;
-    group.desiredCapacity = Math.max(0, group.desiredCapacity - 1);
+    if (options.replace === true) this.launch(groupName, { replacement: true });
+    else group.desiredCapacity = Math.max(0, group.desiredCapacity - 1);
     const hooks = [...group.hooks].filter(([, t]) => t === 'terminate');
     if (!hooks.some(([name]) => !group.foreignHooks.has(name))) {
       for (const [hook] of hooks) this.startAction(group, hook, instanceId, 'terminate');

@@ -207,10 +207,16 @@ describe('Randomized fault suite (fixed seed)', () => {
           const found = INVARIANTS.flatMap((name) =>
             counts[name].violations.filter((v) => v.startsWith(label)).map((v) => `${name}: ${v}`),
           );
-          throw new Error(found.join('\n'));
+          throw new Error(`${found.join('\n')}\n  trace:\n    ${world.trace.join('\n    ')}`);
         }
       }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      {
+        seed: SEED,
+        numRuns: RUNS,
+        endOnFailure: true,
+        // Replays one counterexample: the `path` fast-check printed.
+        ...(process.env.FAULT_SUITE_PATH !== undefined && { path: process.env.FAULT_SUITE_PATH }),
+      },
     );
     expect(totalViolations(counts)).toBe(0);
   }, 180_000);

@@ -134,8 +134,6 @@ export class FaultWorld {
   /** Invocations that threw (their message comes back after the visibility timeout). */
   public failedInvocations = 0;
   public invocations = 0;
-  /** Instance ids the product may tag: ever members of the cluster's ASG. */
-  private readonly clusterInstances = new Set<string>();
   /** Instances that can never be an ip target (their IP is outside the VPC). */
   public readonly outsideVpc = new Set<string>();
   private scenarioLabel = '';
@@ -160,7 +158,6 @@ export class FaultWorld {
     this.aws.addTargetGroup(TG_OTHER, 'ip', 8080, DEREGISTRATION_DELAY_SECONDS);
     for (let i = 0; i < 3; i += 1) {
       const node = this.aws.addMember(asg);
-      this.clusterInstances.add(node.id);
       this.aws.placeTarget(TG_WEB, node.privateIp, WEB_PORT);
       this.aws.placeTarget(TG_API, node.id, API_PORT);
     }
@@ -188,7 +185,7 @@ export class FaultWorld {
   /** Scale-out of the cluster's ASG (a node whose IP AWS refuses as a target when `outsideVpc`). */
   public scaleOut(outsideVpc: boolean): void {
     const node = this.aws.launch(ASG, { outsideVpc });
-    this.clusterInstances.add(node.id);
+    this.note(`scale-out: ${node.id} ${node.privateIp}${outsideVpc ? ' (outside the VPC)' : ''}`);
     if (outsideVpc) this.outsideVpc.add(node.id);
     this.collect();
   }
@@ -202,18 +199,33 @@ export class FaultWorld {
 
   /** Scale-in of the `pick`-th InService member. */
   public scaleIn(pick: number): void {
-    const members = this.inService();
+    const members = this.undoomed();
     const id = members[pick % Math.max(1, members.length)];
-    // Keep at least one node: a cluster scaled to zero is not the subject here.
-    if (id !== undefined && members.length > 1) this.aws.terminate(ASG, id);
+    // Keep at least one node that stays: a cluster losing every node is not the subject here (the guard
+    // never empties a group while the ASG wants capacity; docs/safety.md).
+    if (id !== undefined && members.length > 1 && this.aws.terminate(ASG, id)) this.note(`scale-in: ${id}`);
     this.collect();
   }
 
-  /** A spot interruption warning for the `pick`-th InService member, its interruption two minutes later. */
+  /**
+   * InService members of the cluster's ASG that nothing dooms yet: no spot interruption coming, no drain
+   * mark (a scale-in or a spot warning picks among these).
+   */
+  private undoomed(): string[] {
+    const mark = drainMarkTagKey(OWNER);
+    return this.inService().filter(
+      (id) => !this.interruptions.has(id) && this.aws.instances.get(id)?.tags.has(mark) !== true,
+    );
+  }
+
+  /**
+   * A spot interruption warning for the `pick`-th undoomed member; two minutes later the instance is
+   * interrupted: Auto Scaling terminates it through its hooks and launches a replacement.
+   */
   public spotWarning(pick: number): void {
-    const members = this.inService();
+    const members = this.undoomed();
     const id = members[pick % Math.max(1, members.length)];
-    if (id === undefined || members.length <= 1 || this.interruptions.has(id)) return;
+    if (id === undefined || members.length <= 1) return;
     this.inFlight.push(
       this.aws.ec2Event('EC2 Spot Instance Interruption Warning', {
         'instance-id': id,
@@ -221,6 +233,7 @@ export class FaultWorld {
       }),
     );
     this.interruptions.set(id, this.clock.now() + SPOT_NOTICE_SECONDS * 1000);
+    this.note(`spot warning: ${id}`);
   }
 
   /** A late EC2 `stopping` event for a running member (a stop and start long ago; it runs again). */
@@ -270,7 +283,8 @@ export class FaultWorld {
       for (const [id, at] of [...this.interruptions]) {
         if (this.clock.now() < at) continue;
         this.interruptions.delete(id);
-        this.aws.terminate(ASG, id);
+        this.note(`spot interruption: ${id} (and its replacement launches)`);
+        this.aws.terminate(ASG, id, { replace: true });
       }
       this.collect();
       await this.deliverDue();
@@ -282,14 +296,36 @@ export class FaultWorld {
 
   private async invoke(message: QueuedMessage): Promise<void> {
     this.invocations += 1;
+    const from = this.aws.calls.length;
+    let outcome: string;
     try {
-      await this.handler(sqsEventOf(message));
-    } catch {
+      outcome = summarize(await this.handler(sqsEventOf(message)));
+    } catch (error) {
       // The product could not schedule its own retry: SQS delivers the message again later.
       this.failedInvocations += 1;
       this.aws.redeliverLater(message, VISIBILITY_TIMEOUT_SECONDS);
+      outcome = `threw ${(error as Error).name} (redelivered later)`;
     }
+    const calls = this.aws.calls
+      .slice(from)
+      .filter((c) => c.write || c.fault !== undefined || c.error !== undefined)
+      .map(
+        (c) =>
+          `${c.command}${describeInput(c.input)}${c.fault ? ` [${c.fault}]` : ''}${c.error ? ` -> ${c.error}` : ''}`,
+      );
+    this.note(
+      `${message.queue} ${describeBody(message.body)} => ${outcome}${calls.length > 0 ? `\n      ${calls.join('\n      ')}` : ''}`,
+    );
     this.collect();
+  }
+
+  /** What happened, for the counterexample's report. */
+  public readonly trace: string[] = [];
+  private readonly startedAt = this.clock.now();
+
+  /** Adds a line to the trace, stamped with the scenario's time. */
+  public note(text: string): void {
+    this.trace.push(`[+${(this.clock.now() - this.startedAt) / 1000}s] ${text}`);
   }
 
   private laneMessage(event: EmittedEvent | string): QueuedMessage {
@@ -388,8 +424,9 @@ export class FaultWorld {
    * The end of the faults: every late event arrives, time runs until nothing is held or queued (launch holds
    * may wait out their timeout), then one clean scheduled pass.
    */
-  public async settle(): Promise<ReconcileHandlerResult | undefined> {
+  public async settle(): Promise<void> {
     this.aws.faultFor = () => undefined;
+    this.note('faults stop; every late event arrives, then time runs until nothing is held');
     await this.deliverAllInFlight();
     for (let waited = 0; waited < 1200; waited += 30) {
       await this.advance(30, true);
@@ -402,10 +439,8 @@ export class FaultWorld {
       )
         break;
     }
-    this.clock.advance(1);
-    this.aws.tick();
-    this.invocations += 1;
-    return this.handler(sqsEventOf(this.laneMessage(scheduledEvent(this.clock.now()))));
+    this.note('the clean pass');
+    await this.schedule();
   }
 
   // ---------------------------------------------------------------- invariants
@@ -429,7 +464,9 @@ export class FaultWorld {
     }
     if (call.command === 'CreateTags' || call.command === 'DeleteTags') {
       for (const id of (input.Resources as string[]) ?? []) {
-        if (!this.clusterInstances.has(id)) bad(`tagged ${id}, not an instance of the cluster`);
+        // Auto Scaling tags its instances with the group's name: only the cluster's ASG's may be marked.
+        const group = this.aws.instances.get(id)?.tags.get('aws:autoscaling:groupName');
+        if (group !== ASG) bad(`tagged ${id}, not an instance of the cluster`);
       }
       for (const tag of (input.Tags as { Key: string }[]) ?? []) {
         if (tag.Key !== drainMarkTagKey(OWNER)) bad(`wrote tag ${tag.Key}`);
@@ -587,6 +624,52 @@ export class FaultWorld {
       );
     }
   }
+}
+
+function describeBody(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { 'detail-type'?: string; detail?: Record<string, unknown> };
+    const d = parsed.detail ?? {};
+    const subject =
+      d.EC2InstanceId ??
+      d['instance-id'] ??
+      (d.action as { instanceId?: string } | undefined)?.instanceId ??
+      d.cluster ??
+      '';
+    const extra = d.state ?? d.LifecycleHookName ?? d.kind ?? '';
+    return `${parsed['detail-type'] ?? '?'} ${String(subject)} ${String(extra)}`.trim();
+  } catch {
+    return body.slice(0, 40);
+  }
+}
+
+function describeInput(input: Readonly<Record<string, unknown>>): string {
+  const targets = input.Targets as { Id: string; Port?: number }[] | undefined;
+  const group = typeof input.TargetGroupArn === 'string' ? ` ${input.TargetGroupArn.split('/')[1]}` : '';
+  if (targets !== undefined) return `${group} ${targets.map((t) => `${t.Id}:${t.Port}`).join(',')}`;
+  if (input.LifecycleActionToken !== undefined)
+    return ` ${String(input.LifecycleActionToken)} ${String(input.LifecycleActionResult ?? '')}`;
+  if (input.Resources !== undefined) return ` ${(input.Resources as string[]).join(',')}`;
+  if (input.DelaySeconds !== undefined) return ` delay ${String(input.DelaySeconds)}`;
+  return group;
+}
+
+function summarize(result: ReconcileHandlerResult): string {
+  const parts = [
+    ...result.passes.map(
+      (p) =>
+        `pass ${p.changes.map((c) => `${c.action === 'register' ? '+' : '-'}${c.target.id}`).join(' ') || '(no change)'}`,
+    ),
+    ...result.failures.map((f) => `FAILED ${f.slice(0, 160)}`),
+    ...result.lifecycle.map(
+      (l) => `lifecycle ${l.status}${l.status === 'skipped' ? ` (${l.reason.slice(0, 60)})` : ''}`,
+    ),
+    ...result.holdChecks.map((h) => `check ${h.status}${'reason' in h ? ` (${h.reason.slice(0, 80)})` : ''}`),
+    ...(result.forwarded > 0 ? [`forwarded ${result.forwarded}`] : []),
+    ...result.skipped.map((s) => `skipped (${s.slice(0, 60)})`),
+    ...result.rejected.map((r) => `rejected (${r.slice(0, 60)})`),
+  ];
+  return parts.join('; ') || '(nothing)';
 }
 
 /** The schedule's `Scheduled Event`, at `at`. */

@@ -24,4 +24,17 @@ describe('Fault world: weak evidence', () => {
     expect(world.aws.calls.filter((c) => c.command === 'RegisterTargets')).toEqual([]);
     expect([TG_WEB, TG_API].every((arn) => world.aws.targetGroups.has(arn))).toBe(true);
   });
+
+  it('keeps holding a launch while DescribeInstances does not show the new instance (a lagging read)', async () => {
+    // Prepare: a node whose ip target AWS refuses, so its launch can only end by its timeout (120 s)
+    world.scaleOut(true);
+    await world.deliverAllInFlight();
+    world.aws.faultFor = (call) =>
+      call.command === 'DescribeInstances' ? { kind: 'missing-instance', victim: 0 } : undefined;
+    // Act: re-checks come due while EC2's answer lacks the instance
+    await world.advance(60);
+    // Assess
+    expect(world.aws.calls.filter((c) => c.command === 'CompleteLifecycleAction')).toEqual([]);
+    expect(counts['lifecycle action answered only when due'].violations).toEqual([]);
+  });
 });
