@@ -383,7 +383,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
               : failedStatusCluster(r.cluster, r.error ?? ''),
         );
       }
-      const failed = views.some((v) => !v.ok);
+      // A part that could not be read leaves the status incomplete: shown, but not a success.
+      const failed = views.some(
+        (v) =>
+          !v.ok ||
+          v.securityGroups.readError !== undefined ||
+          v.dns.readError !== undefined ||
+          v.heldLifecycleActions.readError !== undefined,
+      );
       if (json) {
         emit({
           ok: !failed,

@@ -182,6 +182,45 @@ describe('CLI status: owned rules, managed records, held lifecycle actions', () 
   });
 });
 
+describe('CLI status: a part it cannot read', () => {
+  it('is shown with its one-line error, the rest of the cluster still is, and the exit is 1', async () => {
+    // Prepare
+    const clock = new ManualClock();
+    const fake = new FakeAws();
+    fake.addGroup('my-asg', [asgNode(1)]);
+    fake.targets.set(TG, [{ id: '10.0.0.11', port: 30000, state: 'healthy' }]);
+    const denied = network([], []);
+    const net: InventoryPorts = {
+      ...denied,
+      dns: {
+        ...denied.dns,
+        listRecordSets: () =>
+          Promise.reject(
+            Object.assign(new Error('not authorized to perform route53:ListResourceRecordSets'), {
+              name: 'AccessDenied',
+            }),
+          ),
+      },
+    };
+    const config = configFile({
+      ...CLUSTER,
+      dns: { hostedZoneId: ZONE, nodeRecordName: 'nodes.example.com' },
+    });
+    // Act
+    const json = await run(['status', '--json', '--config', config], fake, clock, net);
+    const human = await run(['status', '--config', config], fake, clock, net);
+    // Assess
+    expect(json.code).toBe(EXIT.error);
+    const doc = statusDocumentSchema.parse(JSON.parse(json.stdout));
+    expect(doc.ok).toBe(false);
+    expect(doc.clusters[0]?.dns.readError).toMatch(/^not allowed \(AccessDenied\): .*docs\/iam\.md$/);
+    expect(doc.clusters[0]?.groups[0]?.inSync).toBe(true);
+    expect(human.code).toBe(EXIT.error);
+    expect(human.stdout).toContain('managed records not read: not allowed (AccessDenied)');
+    expect(human.stdout).toContain('a (ip, NodePort 30000): desired 1, actual 1 — in sync');
+  });
+});
+
 describe('CLI drain --wait', () => {
   const drained = asgNode(1).instanceId;
 
