@@ -162,6 +162,63 @@ describe('Lifecycle holds: scale-out', () => {
   });
 });
 
+describe('Lifecycle holds: the answer as soon as its condition holds (issue 9)', () => {
+  const launchEvent = (w: ReturnType<typeof world>) => lifecycleEvent('launch', w.clock);
+
+  it('answers a launch (gate registered) after its registrations though a later step of the pass fails', async () => {
+    // Prepare
+    const config = configWith({ launchGate: 'registered' });
+    const w = world(config, 'Pending:Wait');
+    const failing = { name: 'dns', run: () => Promise.reject(new Error('Route 53 said no')) };
+    const handler = createReconcileHandler(config, { ...w.deps, extraSteps: [failing] });
+    const addMetric = jest.spyOn(w.deps.metrics, 'addMetric');
+    // Act
+    const result = await handler(launchEvent(w));
+    // Assess: answered, the failure reported with it and counted, no hold
+    expect(result.lifecycle).toEqual([
+      expect.objectContaining({ status: 'answered', passError: expect.any(String) }),
+    ]);
+    expect(w.fake.writes.map((write) => write.split(' ')[0])).toEqual(['register', 'register', 'complete']);
+    expect(addMetric).toHaveBeenCalledWith('PassFailures', 'Count', 1);
+    expect(w.queues.pending).toEqual([]);
+  });
+
+  it('holds a launch (gate registered) whose registration AWS rejected in one group', async () => {
+    // Prepare
+    const w = world(configWith({ launchGate: 'registered' }), 'Pending:Wait');
+    w.fake.invalid.add(IP);
+    // Act
+    const result = await w.handler(launchEvent(w));
+    // Assess
+    expect(result.lifecycle.map((o) => o.status)).toEqual(['held']);
+    expect(w.fake.writes.filter((write) => write.startsWith('complete'))).toEqual([]);
+  });
+
+  it('holds a launch (gate registered) whose registration a target quota refused', async () => {
+    // Prepare: group a already holds 997 preserved targets and 3 nodes: a fourth node would make 1,001
+    const config = parseSyncConfig({
+      clusters: [
+        {
+          ...configWith({ launchGate: 'registered' }).clusters[0],
+          preservedTargets: ['10.9.0.0/16'],
+        },
+      ],
+    });
+    const w = world(config, 'Pending:Wait');
+    const preserved = Array.from({ length: 997 }, (_, i) => ({
+      id: `10.9.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+      port: 30000,
+      state: 'healthy' as const,
+    }));
+    w.fake.targets.set(TG_A, [...(w.fake.targets.get(TG_A) ?? []), ...preserved]);
+    // Act
+    const result = await w.handler(launchEvent(w));
+    // Assess: registered in group b only, not answered
+    expect(result.lifecycle.map((o) => o.status)).toEqual(['held']);
+    expect(w.fake.writes).toEqual([`register ${TG_B} ${INSTANCE}:30001`]);
+  });
+});
+
 describe('Lifecycle holds: scale-in', () => {
   it('answers CONTINUE only after draining ended (the group delay read from AWS), with heartbeats', async () => {
     // Prepare: delay 300 s; the terminate hook's timeout is 360 s, so a heartbeat is due at 180 s
