@@ -43,7 +43,7 @@ import {
 import { lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';
 import { describeGroupTargets, type WorldTarget, worldClients } from '../test/support/moto-world';
 
-export const REGION = 'us-east-1';
+import { REGION } from './demo-settings';
 export const CLUSTER = 'prod';
 export const OWNER_ID = 'nlb-nodeport-sync';
 export const VPC_CIDR = '10.0.0.0/16';
