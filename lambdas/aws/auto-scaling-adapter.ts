@@ -33,29 +33,35 @@ export class AutoScalingAdapter implements AutoScalingPort {
   /** @param client defaults to the process-wide client; tests inject their own. */
   public constructor(private readonly client: AutoScalingClient = autoScalingClient()) {}
 
-  /** Describes the named groups, 50 names per request, following NextToken; unknown names are absent. */
+  /**
+   * Describes the named groups, 50 names per request (the requests together), following NextToken;
+   * unknown names are absent.
+   */
   public async describeGroups(names: readonly string[]): Promise<AutoScalingGroupInfo[]> {
     const unique = [...new Set(names)];
     // An empty name list means "every group in the account" to AWS, never what a caller asking for none wants.
     if (unique.length === 0) {
       return [];
     }
-    const groups: AutoScalingGroupInfo[] = [];
-    for (const chunk of chunksOf(unique, AUTO_SCALING_GROUP_NAMES_PER_CALL)) {
-      const pages = paginateDescribeAutoScalingGroups(
-        { client: this.client, pageSize: GROUPS_PER_PAGE },
-        { AutoScalingGroupNames: chunk },
-      );
-      for await (const page of pages) {
-        for (const group of page.AutoScalingGroups ?? []) {
-          const info = toGroupInfo(group);
-          if (info !== undefined) {
-            groups.push(info);
+    const chunks = await Promise.all(
+      chunksOf(unique, AUTO_SCALING_GROUP_NAMES_PER_CALL).map(async (chunk) => {
+        const groups: AutoScalingGroupInfo[] = [];
+        const pages = paginateDescribeAutoScalingGroups(
+          { client: this.client, pageSize: GROUPS_PER_PAGE },
+          { AutoScalingGroupNames: chunk },
+        );
+        for await (const page of pages) {
+          for (const group of page.AutoScalingGroups ?? []) {
+            const info = toGroupInfo(group);
+            if (info !== undefined) {
+              groups.push(info);
+            }
           }
         }
-      }
-    }
-    return groups;
+        return groups;
+      }),
+    );
+    return chunks.flat();
   }
 
   /**
