@@ -140,6 +140,8 @@ const exercised = {
   faultyCalls: 0,
   invocations: 0,
   failedInvocations: 0,
+  partialWrites: 0,
+  notPendingAnswers: 0,
 };
 
 function bump(map: Map<string, number>, key: string): void {
@@ -162,6 +164,8 @@ describe('Randomized fault suite (fixed seed)', () => {
         `${exercised.calls} AWS calls (${exercised.faultyCalls} while faults were on)`,
       `  operations: ${[...exercised.ops].map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `  faults injected: ${[...exercised.faults].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `  partial writes (some writes of an invocation applied, a later one failed): ${exercised.partialWrites}; ` +
+        `answers to actions no longer pending (duplicates, refused by Auto Scaling): ${exercised.notPendingAnswers}`,
       ...INVARIANTS.map(
         (name) =>
           `  ${name.padEnd(width)}  ${String(counts[name].checks).padStart(6)} checks, ${counts[name].violations.length} violations`,
@@ -201,6 +205,10 @@ describe('Randomized fault suite (fixed seed)', () => {
           exercised.calls += world.aws.calls.length;
           exercised.invocations += world.invocations;
           exercised.failedInvocations += world.failedInvocations;
+          exercised.partialWrites += world.partialWrites;
+          exercised.notPendingAnswers += world.aws.calls.filter(
+            (c) => c.command === 'CompleteLifecycleAction' && c.error === 'ValidationError',
+          ).length;
         }
         if (totalViolations(counts) > before) {
           const label = `scenario ${exercised.scenarios}:`;

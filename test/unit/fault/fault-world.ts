@@ -134,6 +134,8 @@ export class FaultWorld {
   /** Invocations that threw (their message comes back after the visibility timeout). */
   public failedInvocations = 0;
   public invocations = 0;
+  /** Invocations (not racing) in which some writes took effect and a later one failed: a partial write. */
+  public partialWrites = 0;
   /** Instances that can never be an ip target (their IP is outside the VPC). */
   public readonly outsideVpc = new Set<string>();
   private scenarioLabel = '';
@@ -306,8 +308,11 @@ export class FaultWorld {
       this.aws.redeliverLater(message, VISIBILITY_TIMEOUT_SECONDS);
       outcome = `threw ${(error as Error).name} (redelivered later)`;
     }
-    const calls = this.aws.calls
-      .slice(from)
+    const made = this.aws.calls.slice(from);
+    const firstApplied = made.findIndex((c) => c.applied && c.command !== 'SendMessage');
+    if (firstApplied >= 0 && made.slice(firstApplied + 1).some((c) => c.write && !c.applied))
+      this.partialWrites += 1;
+    const calls = made
       .filter((c) => c.write || c.fault !== undefined || c.error !== undefined)
       .map(
         (c) =>
