@@ -1,5 +1,5 @@
 /**
- * The one build of the deployed Lambda code: esbuild with two changes the CDK `NodejsFunction` cannot
+ * The one build of the deployed Lambda code: esbuild with changes the CDK `NodejsFunction` cannot
  * make (it takes no esbuild plugins), so infra/constructs/sync-function.ts runs this instead, and
  * bench/bundle.ts measures exactly this. Why, and what each change gives: docs/deploy.md "Functions".
  *
@@ -11,6 +11,10 @@
  * 2. **Credentials from the environment only.** `@aws-sdk/credential-provider-node` (the default chain,
  *    imported by every client's runtime config) is replaced by lambdas/runtime/lambda-credentials.ts,
  *    Lambda's own source of credentials. Unbundled runs (CLI, tests) keep the full default chain.
+ * 3. **Code that cannot run left out.** `@smithy/core/event-streams`, which the SDK loads lazily only for
+ *    an operation with an event stream (the product's services have none), is replaced by
+ *    ./event-streams-stub.ts; and of each client's `package.json`, which its runtime config imports whole
+ *    for the user agent, only `version` is kept.
  *
  * Run as a script (`node --import tsx infra/bundling/lambda-bundle.ts <entry> <outdir>`) it bundles one
  * entry: how the CDK's synchronous local bundling runs esbuild's asynchronous, plugin-capable API.
@@ -25,6 +29,12 @@ export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
 /** The module that stands in for the SDK's default credential chain in the bundle. */
 export const LAMBDA_CREDENTIALS_MODULE = join(PROJECT_ROOT, 'lambdas', 'runtime', 'lambda-credentials.ts');
+
+/** What stands in for `@smithy/core/event-streams`. */
+export const EVENT_STREAMS_STUB = join(PROJECT_ROOT, 'infra', 'bundling', 'event-streams-stub.ts');
+
+/** An SDK client's package.json, which its runtime config imports for `version`. */
+const CLIENT_PACKAGE_JSON = /[\\/]node_modules[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/;
 
 /** An SDK client's schema module (ES module build), the one the computed keys defeat tree shaking in. */
 const SCHEMA_MODULE =
@@ -69,7 +79,7 @@ export function inlineSchemaKeys(source: string): InlinedKeys {
   return { code, inlined, left };
 }
 
-/** The esbuild plugin of the two changes above. */
+/** The esbuild plugin of the changes above. */
 export function lambdaBundlePlugin(): Plugin {
   return {
     name: 'nlb-nodeport-sync-lambda',
@@ -77,6 +87,11 @@ export function lambdaBundlePlugin(): Plugin {
       builder.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
         path: LAMBDA_CREDENTIALS_MODULE,
       }));
+      builder.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, () => ({ path: EVENT_STREAMS_STUB }));
+      builder.onLoad({ filter: CLIENT_PACKAGE_JSON }, async (args) => {
+        const { version } = JSON.parse(await readFile(args.path, 'utf8')) as { version?: unknown };
+        return { contents: JSON.stringify({ version }), loader: 'json' };
+      });
       builder.onLoad({ filter: SCHEMA_MODULE }, async (args) => {
         const { code, left } = inlineSchemaKeys(await readFile(args.path, 'utf8'));
         return {

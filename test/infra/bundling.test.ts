@@ -1,4 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
@@ -172,6 +175,105 @@ describe('Function: bundleLambda (what the stack deploys)', () => {
     expect(bytesOf(/client-ec2\/dist-es\/schemas\//)).toBeGreaterThan(10_000);
     expect(bytesOf(/client-ec2\/dist-es\/schemas\//)).toBeLessThan(100_000);
   });
+
+  it('leaves out the SDK’s event streams, which none of the product’s services has', () => {
+    // Assess: the stub stands in, and no client the product bundles has a streaming member to reach it
+    expect(inputs).toContain('infra/bundling/event-streams-stub.ts');
+    expect(inputs.filter((path) => /submodules\/event-streams\//.test(path))).toEqual([]);
+    for (const client of SDK_CLIENTS) {
+      const schemas = readFileSync(
+        join(PROJECT_ROOT, 'node_modules', client, 'dist-es', 'schemas', 'schemas_0.js'),
+        'utf8',
+      );
+      expect({ client, streaming: schemas.includes('"streaming"') }).toEqual({ client, streaming: false });
+    }
+  });
+
+  it('keeps only `version` of each client’s package.json, the one field the clients read', () => {
+    // Assess: every read of the imported package.json in the clients' ES module builds is `.version`
+    for (const client of SDK_CLIENTS) {
+      const runtimeConfig = readFileSync(
+        join(PROJECT_ROOT, 'node_modules', client, 'dist-es', 'runtimeConfig.js'),
+        'utf8',
+      );
+      expect(runtimeConfig).toContain('import packageInfo from "../package.json"');
+      expect([...new Set(runtimeConfig.match(/packageInfo\.\w+/g))]).toEqual(['packageInfo.version']);
+    }
+    expect(bytesOf(/client-[^/]+\/package\.json$/)).toBeLessThan(500);
+  });
+
+  it('signs its calls with the environment’s credentials and never reads a profile', async () => {
+    // Prepare: a loopback endpoint that records each request's headers and answers a client error
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers);
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(400, { 'content-type': 'text/xml' });
+        response.end(
+          '<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>test</Message></Error><RequestId>1</RequestId></ErrorResponse>',
+        );
+      });
+    });
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    const home = mkdtempSync(join(tmpdir(), 'nlb-sync-profile-'));
+    writeFileSync(
+      join(home, 'credentials'),
+      '[default]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = secret\n',
+    );
+    const run = (credentials: Record<string, string>) =>
+      new Promise<string>((done, fail) => {
+        execFile(
+          process.execPath,
+          [
+            '-e',
+            'require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write(JSON.stringify(r.failures)), (e) => process.stdout.write(String(e)))',
+            join(outDir, 'index.js'),
+            JSON.stringify({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }),
+          ],
+          {
+            timeout: 60_000,
+            env: {
+              PATH: process.env.PATH,
+              HOME: home,
+              AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+              AWS_CONFIG_FILE: join(home, 'config'),
+              AWS_REGION: 'us-east-1',
+              AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+              AWS_MAX_ATTEMPTS: '1',
+              NLB_SYNC_CONFIG: readFileSync(join(PROJECT_ROOT, 'examples', 'sync.config.json'), 'utf8'),
+              POWERTOOLS_METRICS_DISABLED: 'true',
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+              ...credentials,
+            },
+          },
+          (error, stdout) => (error === null ? done(stdout) : fail(error)),
+        );
+      });
+    try {
+      // Act
+      const withEnvironment = await run({
+        AWS_ACCESS_KEY_ID: 'AKIDFROMENV',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+      });
+      const signedByEnvironment = seen.length;
+      const withProfileOnly = await run({});
+      // Assess: the first run reached the endpoint signed with the environment's key (and the client's
+      // version in the user agent); the second found no credentials and sent nothing, profile or not
+      expect(withEnvironment).toContain('prod');
+      expect(signedByEnvironment).toBeGreaterThan(0);
+      expect(seen[0]?.authorization).toContain('Credential=AKIDFROMENV/');
+      expect(`${seen[0]?.['user-agent']} ${seen[0]?.['x-amz-user-agent']}`).toMatch(
+        /api\/[\w-]+#\d+\.\d+\.\d+/,
+      );
+      expect(withProfileOnly).toContain('prod');
+      expect(seen).toHaveLength(signedByEnvironment);
+      expect(JSON.stringify(seen)).not.toContain('AKIDFROMPROFILE');
+    } finally {
+      server.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('carries no copy of zod’s locales (zod imported as a namespace) and no Powertools parser', () => {
     // Assess
