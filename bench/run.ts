@@ -282,7 +282,7 @@ function renderScale(scale: readonly ScenarioResult[]): string[] {
   const lines: string[] = [];
   lines.push('## Reconcile passes through the latency proxy (moto)', '');
   lines.push(
-    `Six zones, one Auto Scaling group each, an NLB with six target groups (4 ip, 2 instance), node security-group rules (source: the VPC CIDR) and Route 53 records (an alias, the node A record, one SRV per mapping). Every AWS call waits ${LATENCY_MS} ms in the proxy. *Round trips*: the longest chain of calls each sent after the previous one returned (bench/round-trips.ts); *target step*: until the last target write returned. Goals at the full size: calls/minimum <= ${MAX_CALL_RATIO}; converge <= ${ROUND_TRIP_GOALS.convergeTargets} round trips for the target step and <= ${ROUND_TRIP_GOALS.convergePass} for the pass; no-op <= ${ROUND_TRIP_GOALS.noOpPass} and no write; a launched node registered in every group within ${ROUND_TRIP_GOALS.launchRegistered}. CPU: user + system of the product's process during the pass (the proxy and moto run apart). No-op: the median of ${NO_OP_RUNS} passes (calls and round trips: the largest).`,
+    `Six zones, one Auto Scaling group each, an NLB with six target groups (4 ip, 2 instance), node security-group rules (source: the VPC CIDR) and Route 53 records (an alias, the node A record, one SRV per mapping). Every AWS call waits ${LATENCY_MS} ms in the proxy. *Round trips*: the longest chain of calls each sent after the previous one returned (bench/round-trips.ts); *target step*: until the last target write returned. Goals at the full size: calls/minimum <= ${MAX_CALL_RATIO}; converge <= ${ROUND_TRIP_GOALS.convergeTargets} round trips for the target step and <= ${ROUND_TRIP_GOALS.convergePass} for the pass; no-op <= ${ROUND_TRIP_GOALS.noOpPass} and no write; a launched node registered in every group within ${ROUND_TRIP_GOALS.launchRegistered}. *Slowest answer*: the longest any call waited behind the proxy (moto's time + the 40 ms). CPU: user + system of the product's process during the pass (the proxy and moto run apart). No-op: the median of ${NO_OP_RUNS} passes (calls and round trips: the largest).`,
     '',
   );
   const header = [
@@ -294,12 +294,13 @@ function renderScale(scale: readonly ScenarioResult[]): string[] {
     'Registered after',
     'Writes',
     'Wall (ms)',
+    'Slowest answer (ms)',
     'CPU (ms)',
     'Check',
   ];
   lines.push(
     row(header),
-    row(['---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+    row(['---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---:', '---']),
   );
   for (const r of scale) {
     lines.push(
@@ -312,6 +313,7 @@ function renderScale(scale: readonly ScenarioResult[]): string[] {
         r.registeredAfter === undefined ? '-' : String(r.registeredAfter),
         String(r.writes),
         r.wallMs.toFixed(0),
+        `${r.slowest.ms.toFixed(0)} ${r.slowest.action}`,
         r.cpuMs.toFixed(0),
         r.problems.length === 0 ? 'ok' : `FAILED: ${r.problems.join('; ')}`,
       ]),

@@ -100,6 +100,8 @@ export interface ScenarioResult {
   readonly registeredAfter?: number;
   /** The operations of one longest chain (of the run with the most round trips), first call first. */
   readonly chain: readonly string[];
+  /** The slowest answer any run waited for behind the proxy (moto's time + the added latency), ms. */
+  readonly slowest: { readonly action: string; readonly ms: number };
   /** Median wall time and CPU time (user + system, this process) of a run, ms. */
   readonly wallMs: number;
   readonly cpuMs: number;
@@ -135,6 +137,8 @@ interface Run {
   readonly calls: ReadonlyMap<string, number>;
   readonly attempts: number;
   readonly proxyRequests: number;
+  /** The slowest answer behind the proxy (moto's time plus the added latency). */
+  readonly slowest: { readonly action: string; readonly ms: number };
   readonly wallMs: number;
   readonly cpuMs: number;
   readonly result: ReconcileHandlerResult;
@@ -169,6 +173,11 @@ async function measureSize(size: ClusterSize, options: ScaleOptions): Promise<Sc
       calls: seen.calls,
       attempts: seen.attempts,
       proxyRequests: proxied.length,
+      slowest: proxied.reduce(
+        (worst, p) =>
+          p.endMs - p.startMs > worst.ms ? { action: p.action, ms: p.endMs - p.startMs } : worst,
+        { action: '-', ms: 0 },
+      ),
       wallMs,
       cpuMs: (cpu.user + cpu.system) / 1000,
       result,
@@ -219,7 +228,7 @@ function report(options: ScaleOptions, r: ScenarioResult): void {
   const ratio = r.minimumTotal === undefined ? '' : ` (minimum ${r.minimumTotal})`;
   const registered = r.registeredAfter === undefined ? '' : `, registered after ${r.registeredAfter}`;
   options.progress(
-    `  ${r.nodes} nodes, ${r.label}: ${r.total} calls${ratio}, ${r.roundTrips} round trips${registered}, ${r.wallMs.toFixed(0)} ms, CPU ${r.cpuMs.toFixed(0)} ms${
+    `  ${r.nodes} nodes, ${r.label}: ${r.total} calls${ratio}, ${r.roundTrips} round trips${registered}, ${r.wallMs.toFixed(0)} ms (slowest answer ${r.slowest.action} ${r.slowest.ms.toFixed(0)} ms), CPU ${r.cpuMs.toFixed(0)} ms${
       r.problems.length > 0 ? ` FAILED: ${r.problems.join('; ')}` : ''
     }`,
   );
@@ -276,6 +285,7 @@ function common(runs: readonly Run[]) {
   return {
     attempts: Math.max(...runs.map((r) => r.attempts)),
     proxyRequests: Math.max(...runs.map((r) => r.proxyRequests)),
+    slowest: runs.reduce((worst, r) => (r.slowest.ms > worst.ms ? r.slowest : worst), { action: '-', ms: 0 }),
     writes,
     roundTrips: Math.max(...runs.map((r) => roundTrips(r.log))),
     chain: longestChain(
