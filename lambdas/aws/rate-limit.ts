@@ -26,8 +26,8 @@ export interface RateLimit {
 /**
  * ELBv2 target writes: 4 a second, bursts of 20, shared by RegisterTargets and DeregisterTargets, as the
  * AWS Load Balancer Controller keeps them (`elasticloadbalancing:RegisterTargets|DeregisterTargets=4:20`).
- * A pass sends one call per group and action for up to 200 targets, so this only bites when many
- * clusters reconcile in the same environment at once.
+ * A pass sends a group's 200-target chunks together (up to 18 calls at 500 nodes x 6 groups), which fits
+ * the burst; the bucket spaces them only beyond it, or when many clusters reconcile at once.
  */
 export const ELBV2_TARGET_WRITES: RateLimit = {
   commands: ['RegisterTargetsCommand', 'DeregisterTargetsCommand'],
