@@ -15,6 +15,7 @@ import {
   type BundleResult,
   bundleEntry,
   type ColdStartResult,
+  coldStartGoalProblems,
   LAMBDA_ENTRIES,
   measureColdStart,
 } from './bundle';
@@ -228,10 +229,11 @@ function renderReport(
       'NODE_OPTIONS',
       'require, median (ms)',
       'require, fastest (ms)',
+      'require, CPU median (ms)',
       'whole process, median (ms)',
     ]),
   );
-  lines.push(row(['---', '---', '---:', '---:', '---:']));
+  lines.push(row(['---', '---', '---:', '---:', '---:', '---:']));
   for (const c of coldStarts) {
     lines.push(
       row([
@@ -239,6 +241,7 @@ function renderReport(
         c.sourceMaps ? '`--enable-source-maps` (as deployed)' : '(none)',
         c.requireMs.toFixed(1),
         c.requireMinMs.toFixed(1),
+        c.requireCpuMs.toFixed(1),
         c.processMs.toFixed(0),
       ]),
     );
@@ -386,6 +389,10 @@ async function main(): Promise<number> {
     ...lifecycle
       .filter((l) => l.problems.length > 0)
       .map((l) => ({ what: `lifecycle ${l.path}`, problems: l.problems })),
+    // Issue 9 item 3: the deployed bundle's size and init median (bench/bundle.ts COLD_START_GOALS).
+    ...[coldStartGoalProblems(bundles, coldStarts)]
+      .filter((problems) => problems.length > 0)
+      .map((problems) => ({ what: 'cold start', problems })),
   ];
   if (failed.length > 0) {
     progress(`FAILED: ${failed.length} scenario(s) missed a goal or a check`);
