@@ -195,7 +195,7 @@ async function tell(
 
   // ---- 1. First sync -------------------------------------------------------------------------------------
   story.begin(
-    '1. First sync. The schedule (every 5 minutes) runs a pass: 5 nodes, and no targets, rules or records of the product's yet.',
+    "1. First sync. The schedule (every 5 minutes) runs a pass: 5 nodes, and no targets, rules or records of the product's yet.",
   );
   const rules0 = await inboundRules(account);
   const records0 = await zoneRecords(account);
