@@ -96,7 +96,7 @@ export interface InvariantCount {
 export const INVARIANTS = [
   'every desired target present',
   'nothing owned-but-undesired left',
-  'no InService node deregistered on weak evidence',
+  'no InService or launching node deregistered on weak evidence',
   'lifecycle action answered at most once',
   'lifecycle action answered only when due',
   'nothing unowned or preserved touched',
@@ -488,21 +488,23 @@ export class FaultWorld {
     }
   }
 
-  /** No target of a node that is InService, running and not drain-marked is deregistered. */
+  /** No target of a node that is InService (or launching), running and not drain-marked is deregistered. */
   private checkDeregistration(arn: string, targets: readonly { Id: string }[]): void {
     const group = this.aws.targetGroups.get(arn);
     if (group === undefined) return;
-    const counter = this.counts['no InService node deregistered on weak evidence'];
+    const counter = this.counts['no InService or launching node deregistered on weak evidence'];
     for (const target of targets) {
       counter.checks += 1;
       const instance = this.aws.instanceOfTarget(group, target.Id);
       if (instance === undefined) continue;
       const member = this.aws.memberOf(instance.id);
       const marked = instance.tags.has(drainMarkTagKey(OWNER));
-      if (member?.lifecycleState === 'InService' && instance.state === 'running' && !marked) {
+      // A launching node (held in Pending:Wait) serves as soon as its target is healthy: it counts too.
+      const serving = member?.lifecycleState === 'InService' || member?.lifecycleState === 'Pending:Wait';
+      if (serving && instance.state === 'running' && !marked) {
         this.violation(
-          'no InService node deregistered on weak evidence',
-          `deregistered ${target.Id} of ${group.name}: node ${instance.id} is InService, running, not marked`,
+          'no InService or launching node deregistered on weak evidence',
+          `deregistered ${target.Id} of ${group.name}: node ${instance.id} is ${member?.lifecycleState}, running, not marked`,
         );
       }
     }

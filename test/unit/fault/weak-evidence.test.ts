@@ -20,7 +20,7 @@ describe('Fault world: weak evidence', () => {
     // Assess
     const deregistrations = world.aws.calls.filter((c) => c.command === 'DeregisterTargets' && c.applied);
     expect(deregistrations.map((c) => c.input.Targets)).toEqual([[{ Id: '10.0.5.5', Port: 30080 }]]);
-    expect(counts['no InService node deregistered on weak evidence'].violations).toEqual([]);
+    expect(counts['no InService or launching node deregistered on weak evidence'].violations).toEqual([]);
     expect(world.aws.calls.filter((c) => c.command === 'RegisterTargets')).toEqual([]);
     expect([TG_WEB, TG_API].every((arn) => world.aws.targetGroups.has(arn))).toBe(true);
   });
