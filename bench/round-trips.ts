@@ -63,14 +63,21 @@ export function roundTripsUntil<T extends Span>(
 }
 
 /**
- * One longest chain, first call first: what a piece of work waited for, one round trip after another.
- * Among equally deep predecessors the one that returned last is taken (the one the next call waited for).
+ * One longest chain, first call first: what a piece of work waited for, one round trip after another; with
+ * `until`, the longest chain ending with a call it selects (empty when it selects none). Among equally deep
+ * predecessors the one that returned last is taken (the one the next call waited for).
  */
-export function longestChain<T extends Span>(spans: readonly T[]): T[] {
+export function longestChain<T extends Span>(
+  spans: readonly T[],
+  until: (span: T) => boolean = () => true,
+): T[] {
   const depths = chainDepths(spans);
-  let at = depths.reduce((best, d, i) => (d > (depths[best] ?? 0) ? i : best), 0);
+  let at = -1;
+  for (const [i, span] of spans.entries()) {
+    if (until(span) && (at < 0 || (depths[i] ?? 0) > (depths[at] ?? 0))) at = i;
+  }
   const chain: T[] = [];
-  while (spans[at] !== undefined) {
+  while (at >= 0) {
     const span = spans[at] as T;
     chain.unshift(span);
     const want = (depths[at] ?? 0) - 1;
@@ -84,7 +91,6 @@ export function longestChain<T extends Span>(spans: readonly T[]): T[] {
         next = j;
       }
     }
-    if (next < 0) break;
     at = next;
   }
   return chain;

@@ -263,9 +263,10 @@ function renderReport(
       'NODE_OPTIONS',
       'require, median (ms)',
       'require, fastest (ms)',
+      'require, CPU median (ms)',
     ]),
   );
-  lines.push(row(['---', '---', '---:', '---', '---:', '---:']));
+  lines.push(row(['---', '---', '---:', '---', '---:', '---:', '---:']));
   for (const c of configInit) {
     lines.push(
       row([
@@ -275,6 +276,7 @@ function renderReport(
         c.sourceMaps ? '`--enable-source-maps` (as deployed)' : '(none)',
         c.requireMs.toFixed(1),
         c.requireMinMs.toFixed(1),
+        c.requireCpuMs.toFixed(1),
       ]),
     );
   }
@@ -349,6 +351,13 @@ function renderScale(scale: readonly ScenarioResult[]): string[] {
     '',
   );
   for (const r of atFull) lines.push(`- ${r.label} (${r.chain.length}): ${r.chain.join(' -> ')}`);
+  for (const r of atFull) {
+    if (r.registrationChain !== undefined) {
+      lines.push(
+        `- ${r.label}, until the node is registered (${r.registrationChain.length}): ${r.registrationChain.join(' -> ')}`,
+      );
+    }
+  }
   lines.push('');
   return lines;
 }

@@ -98,6 +98,8 @@ export interface ScenarioResult {
   readonly targetRoundTrips?: number;
   /** Launch: round trips until the node was registered in every group. */
   readonly registeredAfter?: number;
+  /** Launch: the operations of the longest chain that ends with the node's registration. */
+  readonly registrationChain?: readonly string[];
   /** The operations of one longest chain (of the run with the most round trips), first call first. */
   readonly chain: readonly string[];
   /** The slowest answer any run waited for behind the proxy (moto's time + the added latency), ms. */
@@ -423,6 +425,11 @@ async function summarizeLaunch(
         (c.targetIds ?? []).includes(idIn(group)),
     ),
   );
+  const registers = (c: CallRecord) =>
+    c.operation === 'RegisterTargets' &&
+    c.ok &&
+    world.targetGroups.some((g) => g.arn === c.targetGroupArn && (c.targetIds ?? []).includes(idIn(g)));
+  const registrationChain = longestChain(run.log, registers).map((c) => c.operation);
   const missing = perGroup.filter((d) => d === undefined).length;
   const registeredAfter = missing === 0 ? Math.max(...(perGroup as number[])) : undefined;
   if (missing > 0) problems.push(`the node was not registered in ${missing} group(s) by this invocation`);
@@ -438,7 +445,7 @@ async function summarizeLaunch(
     otherCalls: other,
     total,
     ...figures,
-    ...(registeredAfter !== undefined && { registeredAfter }),
+    ...(registeredAfter !== undefined && { registeredAfter, registrationChain }),
     problems,
   };
 }
