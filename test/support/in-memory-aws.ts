@@ -50,8 +50,17 @@ import type { ManualClock, QueuedMessage } from './fake-queues';
 export const CALL_FAULTS = ['throttle', 'server-error', 'timeout', 'timeout-after-write'] as const;
 /** Faults that fail a call as a whole. `timeout-after-write`: a write is applied, then its answer is lost. */
 export type CallFault = (typeof CALL_FAULTS)[number];
-/** Faults that leave a field or an instance out of a describe answer (the one instance `victim` picks). */
-export const ANSWER_FAULTS = ['no-private-ip', 'missing-instance', 'no-lifecycle-state'] as const;
+/**
+ * Faults that leave a field or an instance out of a describe answer (the one instance `victim` picks):
+ * no PrivateIpAddress, an instance missing from DescribeInstances, no LifecycleState, an instance missing
+ * from its group's list in DescribeAutoScalingGroups (a stale list).
+ */
+export const ANSWER_FAULTS = [
+  'no-private-ip',
+  'missing-instance',
+  'no-lifecycle-state',
+  'missing-member',
+] as const;
 /** Faults that leave a field or an instance out of a describe answer. */
 export type AnswerFault = (typeof ANSWER_FAULTS)[number];
 
@@ -760,7 +769,9 @@ export class InMemoryAws {
     const groups = names.flatMap((name) => this.groups.get(name) ?? []);
     const all = groups.flatMap((g) => g.members.map((m) => m.instanceId));
     const victim =
-      fault?.kind === 'no-lifecycle-state' && all.length > 0 ? all[fault.victim % all.length] : undefined;
+      (fault?.kind === 'no-lifecycle-state' || fault?.kind === 'missing-member') && all.length > 0
+        ? all[fault.victim % all.length]
+        : undefined;
     return {
       AutoScalingGroups: groups.map((g) => ({
         AutoScalingGroupName: g.name,
@@ -771,13 +782,17 @@ export class InMemoryAws {
         AvailabilityZones: ['us-east-1a', 'us-east-1b'],
         HealthCheckType: 'EC2',
         CreatedTime: new Date(0),
-        Instances: g.members.map((m) => ({
-          InstanceId: m.instanceId,
-          AvailabilityZone: m.availabilityZone,
-          ...(m.instanceId !== victim && { LifecycleState: m.lifecycleState }),
-          HealthStatus: m.healthStatus,
-          ProtectedFromScaleIn: false,
-        })),
+        Instances: g.members
+          .filter((m) => !(fault?.kind === 'missing-member' && m.instanceId === victim))
+          .map((m) => ({
+            InstanceId: m.instanceId,
+            AvailabilityZone: m.availabilityZone,
+            ...(!(fault?.kind === 'no-lifecycle-state' && m.instanceId === victim) && {
+              LifecycleState: m.lifecycleState,
+            }),
+            HealthStatus: m.healthStatus,
+            ProtectedFromScaleIn: false,
+          })),
       })),
     };
   }

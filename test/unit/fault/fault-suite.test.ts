@@ -6,13 +6,16 @@
  * stranger ASG, deliveries in any order, duplicates, two invocations racing, malformed messages, schedule
  * passes and time passing; while it runs, calls fail by plan (throttling, 5xx, timeouts, a write applied
  * whose answer is lost) or answer with fields missing (no PrivateIpAddress, an instance missing from
- * DescribeInstances, no LifecycleState). Then the faults stop, every late event arrives, time runs until
- * nothing is held, and one clean scheduled pass runs. The invariants (fault-world.ts INVARIANTS) are checked
- * at every write during the faults and after the clean pass; the summary prints how many scenarios ran and
- * how many checks each invariant made.
+ * DescribeInstances, no LifecycleState, an instance missing from its ASG's list). Then the faults stop,
+ * every late event arrives, time runs until nothing is held, and one clean scheduled pass runs. The
+ * invariants (fault-world.ts INVARIANTS) are checked at every write during the faults and after the clean
+ * pass; the summary prints how many scenarios ran and how many checks each invariant made.
  *
- * Reproduce a failure: fast-check prints the seed and the path of the counterexample; pass them as
- * `{ seed, path }` to fc.assert below.
+ * Security groups and DNS are out of the suite's config (fault-world.ts says why).
+ *
+ * Reproduce a failure: the error shows the violated invariants and the scenario's trace, fast-check the
+ * seed and the path: `FAULT_SUITE_SEED=<seed> FAULT_SUITE_PATH=<path> npx jest test/unit/fault --selectProjects
+ * unit` replays it (FAULT_SUITE_RUNS explores more scenarios by hand).
  */
 import fc from 'fast-check';
 import { ANSWER_FAULTS, CALL_FAULTS, type Fault } from '../../support/in-memory-aws';
