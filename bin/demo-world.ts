@@ -121,6 +121,15 @@ export interface DemoRecord {
   readonly values: readonly string[];
 }
 
+/** A Route 53 client on moto, configured like {@link worldClients}'s. */
+function route53Client(endpoint: string): Route53Client {
+  return new Route53Client({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+}
+
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`moto's answer has no ${what}`);
   return value;
@@ -272,7 +281,7 @@ export async function buildAccount(
     }),
   );
 
-  const route53 = new Route53Client({});
+  const route53 = route53Client(endpoint);
   const hostedZoneId = required(
     (
       await route53.send(
@@ -534,7 +543,7 @@ export async function inboundRules(account: DemoAccount): Promise<DemoRule[]> {
 
 /** The zone's record sets, SOA and NS left out. */
 export async function zoneRecords(account: DemoAccount): Promise<DemoRecord[]> {
-  const route53 = new Route53Client({ endpoint: account.endpoint, region: REGION });
+  const route53 = route53Client(account.endpoint);
   const sets = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: account.hostedZoneId }));
   return (sets.ResourceRecordSets ?? [])
     .filter((r) => r.Type !== 'SOA' && r.Type !== 'NS')
