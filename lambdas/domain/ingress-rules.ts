@@ -332,8 +332,8 @@ export interface IngressPlan {
     readonly rule: IngressRuleSpec;
     readonly by: string;
   }[];
+  /** Rules per group before, after and at the peak; lambdas/domain/quotas.ts refuses a group over its quota. */
   readonly counts: readonly GroupRuleCount[];
-  readonly warnings: readonly string[];
 }
 
 /**
@@ -354,7 +354,6 @@ export function planIngress(input: {
   const changes: IngressChange[] = [];
   const covered: { groupId: string; rule: IngressRuleSpec; by: string }[] = [];
   const counts: GroupRuleCount[] = [];
-  const warnings: string[] = [];
   const desired = [...input.desired].sort(compareRules);
   for (const groupId of [...new Set(input.groupIds)].sort()) {
     const observed = [...(input.observed[groupId] ?? [])].sort(compareObserved);
@@ -420,17 +419,11 @@ export function planIngress(input: {
     const revokeFirst = addFirstPeak > quota && authorizes.length > 0 && revokes.length > 0;
     const peak = revokeFirst ? Math.max(countable, after) : addFirstPeak;
     counts.push({ groupId, before: countable, after, peak });
-    if (after > quota) {
-      warnings.push(
-        `security group ${groupId} would hold ${after} inbound rules, more than the quota of ${quota}; ` +
-          'AWS refuses the excess unless the quota was raised',
-      );
-    }
     changes.push(
       ...(revokeFirst ? [...revokes, ...authorizes, ...updates] : [...authorizes, ...updates, ...revokes]),
     );
   }
-  return { changes, coveredByUnowned: covered, counts, warnings };
+  return { changes, coveredByUnowned: covered, counts };
 }
 
 /**

@@ -206,7 +206,7 @@ export async function syncSecurityGroups(
     desired: desired.rules,
     observed,
   });
-  const warnings = [...desired.warnings, ...plan.warnings];
+  const warnings = [...desired.warnings];
   for (const warning of warnings) deps.logger.warn(warning, { cluster: cluster.name });
   // Quotas are checked on what would be written, before any write: a group over one gets nothing.
   const refusals = checkIngressQuotas(

@@ -481,9 +481,6 @@ describe('Function: planIngress', () => {
     // Assess
     expect(plan.changes.map((c) => c.kind)).toEqual(['revoke', 'authorize', 'authorize']);
     expect(plan.counts).toEqual([{ groupId: 'sg-0node', before: 3, after: 4, peak: 4 }]);
-    expect(plan.warnings).toEqual([
-      expect.stringContaining('would hold 4 inbound rules, more than the quota of 3'),
-    ]);
   });
 
   it('revokes a second owned rule with the same identity, keeping the first', () => {
