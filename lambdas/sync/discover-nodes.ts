@@ -121,28 +121,38 @@ export function findUnlistedMembers(
   instanceIds: readonly string[],
   ownerId?: string,
 ): Node[] {
-  const asgNames = new Set(cluster.nodeSource.autoScalingGroups);
-  const filters = Object.entries(cluster.nodeSource.tagFilters);
   return [...new Set(instanceIds)].flatMap((id) => {
     const node = discovery.described.get(id);
     if (node === undefined) return [];
     // Only a running member is rescued; one on its way out stays what it was (vanished, guarded).
     if (node.ec2State !== 'running' && node.ec2State !== 'pending') return [];
-    const asg = node.tags?.[ASG_NAME_TAG];
-    const byAsg = asg !== undefined && asgNames.has(asg) ? `Auto Scaling group ${asg}` : undefined;
-    const byTags =
-      filters.length > 0 &&
-      filters.every(([key, values]) => {
-        const value = node.tags?.[key];
-        return value !== undefined && values.includes(value);
-      })
-        ? 'the tag filters'
-        : undefined;
-    const memberOf = byAsg ?? byTags;
+    const memberOf = membershipByTags(node, cluster);
     if (memberOf === undefined) return [];
     const drainMark = ownerId === undefined ? undefined : drainMarkOf(node.tags, ownerId);
     return [
       { ...node, origins: [], unlistedMemberOf: memberOf, ...(drainMark !== undefined && { drainMark }) },
     ];
   });
+}
+
+/**
+ * Says how an instance's EC2 tags make it a member of the cluster: `Auto Scaling group <name>` when its
+ * `aws:autoscaling:groupName` is a configured ASG, `the tag filters` when it matches every tag filter;
+ * undefined when they do not (an instance that only an event named is then not the cluster's).
+ */
+export function membershipByTags(
+  node: Pick<Node, 'tags'>,
+  cluster: Pick<ClusterConfig, 'nodeSource'>,
+): string | undefined {
+  const asg = node.tags?.[ASG_NAME_TAG];
+  if (asg !== undefined && cluster.nodeSource.autoScalingGroups.includes(asg))
+    return `Auto Scaling group ${asg}`;
+  const filters = Object.entries(cluster.nodeSource.tagFilters);
+  const byTags =
+    filters.length > 0 &&
+    filters.every(([key, values]) => {
+      const value = node.tags?.[key];
+      return value !== undefined && values.includes(value);
+    });
+  return byTags ? 'the tag filters' : undefined;
 }

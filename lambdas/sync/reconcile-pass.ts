@@ -24,7 +24,13 @@ import {
   type ResolvedPortMapping,
   type TargetChange,
 } from '../domain/target-plan';
-import { type Discovery, type DiscoveryPorts, discoverNodes, findUnlistedMembers } from './discover-nodes';
+import {
+  type Discovery,
+  type DiscoveryPorts,
+  discoverNodes,
+  findUnlistedMembers,
+  membershipByTags,
+} from './discover-nodes';
 import { setClusterDimension } from './publish-metrics';
 
 /**
@@ -215,7 +221,7 @@ async function runPass(
     discoverNodes(cluster, deps, options.hints, config.ownerId),
     Promise.all(mappings.map((m) => deps.targetGroups.describeTargets(m.targetGroupArn))),
   ]);
-  const { nodes, marked } = await writeMarks(config, discovery, deps, options, dryRun);
+  const { nodes, marked } = await writeMarks(config, cluster, discovery, deps, options, dryRun);
   for (const instanceId of marked) log.info('Drain mark written', { instanceId });
   const discoveredAt = options.now ?? Date.now();
   const preserved = preservedTargetsOf(config, cluster);
@@ -459,6 +465,7 @@ async function writeTargets(
  */
 async function writeMarks(
   config: SyncConfig,
+  cluster: ClusterConfig,
   discovery: Discovery,
   deps: ReconcileDeps,
   options: PassOptions,
@@ -473,6 +480,9 @@ async function writeMarks(
     discovery.nodes.map(async (node) => {
       const reason = wanted.get(node.instanceId);
       if (reason === undefined || node.drainMark !== undefined) return node;
+      // Discovery also holds instances only an event named (origins empty): mark one only when its own
+      // tags make it the cluster's, never an instance of another team that a spot warning names.
+      if (node.origins.length === 0 && membershipByTags(node, cluster) === undefined) return node;
       if (!dryRun) {
         if ((await deps.ec2.tagInstance(node.instanceId, key, formatDrainMark(reason, at))) === 'not-found') {
           return node;

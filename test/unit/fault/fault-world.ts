@@ -56,14 +56,11 @@ const WAIT_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/nlb-syn
 const LANE_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/nlb-sync-lane.fifo';
 
 /**
- * Generator restriction for a KNOWN PRODUCT BUG (found by this suite, reported to the lead, not fixable in
- * lambdas/domain): a spot interruption warning for an instance of no configured cluster makes the pass write
- * the drain mark on that instance (CreateTags on a stranger), although docs say marks go only on instances
- * discovery found in the cluster. Cause: writeMarks (lambdas/sync/reconcile-pass.ts) marks every node of
- * discovery.nodes, and those include nodes known only because the event named them (origins []).
- * Switch this on once fixed: the suite then sends stranger spot warnings again.
+ * Stranger events include a spot interruption warning for an instance of no configured cluster (this suite
+ * found that it once got a drain mark: the pass marked every node discovery held, including nodes known only
+ * because the event named them). Kept as a switch to replay the old restriction by hand.
  */
-export const STRANGER_SPOT_WARNINGS = false;
+export const STRANGER_SPOT_WARNINGS = true;
 
 /** The suite's config: validated like every config. */
 export const CONFIG: SyncConfig = parseSyncConfig({

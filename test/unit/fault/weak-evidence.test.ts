@@ -37,4 +37,14 @@ describe('Fault world: weak evidence', () => {
     expect(world.aws.calls.filter((c) => c.command === 'CompleteLifecycleAction')).toEqual([]);
     expect(counts['lifecycle action answered only when due'].violations).toEqual([]);
   });
+
+  it('writes no drain mark on an instance of no configured cluster that a spot warning names', async () => {
+    // Prepare: a node of an ASG no cluster configures, and a spot warning about it
+    world.strangerEvents();
+    // Act
+    await world.deliverAllInFlight();
+    // Assess
+    expect(world.aws.calls.filter((c) => c.command === 'CreateTags').map((c) => c.input)).toEqual([]);
+    expect(counts['nothing unowned or preserved touched'].violations).toEqual([]);
+  });
 });
