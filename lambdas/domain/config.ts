@@ -125,6 +125,11 @@ export const securityGroupsSchema = z
      * {@link DEFAULT_MAX_CLIENT_SHARE} (optional in the output so that hand-built configs stay valid).
      */
     maxClientShare: z.number().gt(0).max(1).optional(),
+    /**
+     * The account's quota of inbound rules per security group (Service Quotas L-0EA8095F), when it was
+     * raised; the default is AWS's 60. A plan that would pass it is refused before any write.
+     */
+    inboundRuleQuota: z.number().int().min(1).max(1000).optional(),
   })
   .superRefine((sg, ctx) => {
     if (sg.allowAnywhere || sg.clientCidrs.length === 0) return;

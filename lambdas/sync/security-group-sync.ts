@@ -198,6 +198,11 @@ export async function syncSecurityGroups(
   if (started === undefined) return empty('securityGroups.enabled is false');
   const source = await started.source;
   const desired = desireIngress({ ownerId: config.ownerId, cluster, source });
+  // A raised account quota comes from the config; AWS's default otherwise.
+  const quotas = deps.quotas ?? {
+    inboundRulesPerGroup:
+      cluster.securityGroups?.inboundRuleQuota ?? SECURITY_GROUP_QUOTAS.inboundRulesPerGroup,
+  };
   const observed = await (started.configuredRules ?? readRules(groupIds, deps.securityGroups));
   const plan = planIngress({
     ownerId: config.ownerId,
@@ -205,14 +210,12 @@ export async function syncSecurityGroups(
     groupIds,
     desired: desired.rules,
     observed,
+    quota: quotas.inboundRulesPerGroup,
   });
   const warnings = [...desired.warnings];
   for (const warning of warnings) deps.logger.warn(warning, { cluster: cluster.name });
   // Quotas are checked on what would be written, before any write: a group over one gets nothing.
-  const refusals = checkIngressQuotas(
-    { groupIds, observed, changes: plan.changes },
-    deps.quotas ?? SECURITY_GROUP_QUOTAS,
-  );
+  const refusals = checkIngressQuotas({ groupIds, observed, changes: plan.changes }, quotas);
   const blocked = new Map<string, string>();
   for (const refusal of refusals) {
     deps.logger.error('Plan refused: it would pass a security group quota', {

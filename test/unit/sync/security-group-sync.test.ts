@@ -133,8 +133,8 @@ describe('Function: syncSecurityGroups', () => {
   });
 
   describe('the inbound-rules quota', () => {
-    const scene = () => {
-      const { config, cluster } = configWith({ source: 'vpc-cidr', groupIds: [FULL, ROOMY] });
+    const scene = (extra: Record<string, unknown> = {}) => {
+      const { config, cluster } = configWith({ source: 'vpc-cidr', groupIds: [FULL, ROOMY], ...extra });
       const groups = new FakeGroups({}, { [FULL]: foreignRules(FULL, 60), [ROOMY]: foreignRules(ROOMY, 10) });
       const telemetry = silentTelemetry();
       const addMetric = jest.spyOn(telemetry.metrics, 'addMetric');
@@ -194,6 +194,22 @@ describe('Function: syncSecurityGroups', () => {
       await expect(result).rejects.toThrow(QuotaExceededError);
       expect(groups.writes).toEqual([]);
       expect(addMetric).toHaveBeenCalledWith('QuotaRefusals', 'Count', 2);
+    });
+
+    it('uses the raised quota the config names (securityGroups.inboundRuleQuota)', async () => {
+      // Prepare: the account's quota raised to 100: the full group has room
+      const { config, cluster, groups, telemetry, addMetric } = scene({ inboundRuleQuota: 100 });
+
+      // Act
+      const result = await syncSecurityGroups(
+        { config, cluster, nodes: [asgNode(1)] },
+        { securityGroups: groups, loadBalancers, ...telemetry },
+      );
+
+      // Assess
+      expect(result.quotaRefusals).toEqual([]);
+      expect(groups.writes.some((w) => w.startsWith(`authorize ${FULL}`))).toBe(true);
+      expect(addMetric).not.toHaveBeenCalledWith('QuotaRefusals', 'Count', expect.anything());
     });
   });
 });
