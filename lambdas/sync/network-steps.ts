@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { describeRule } from '../domain/ingress-rules';
+import type { PlannedRecordChange } from '../domain/dns-records';
+import { describeRule, type IngressChange } from '../domain/ingress-rules';
 import type { DnsPort, LoadBalancerInfo, LoadBalancerPort, SecurityGroupPort } from '../domain/network-ports';
 import { type DnsSyncResult, startDnsReads, syncDns } from './dns-sync';
 import type { ReconcileStep, ReconcileStepInput } from './reconcile-pass';
@@ -38,24 +39,37 @@ function describingOnce(port: LoadBalancerPort): LoadBalancerPort {
   };
 }
 
-/** One line per planned security-group change, as the pass reports it. */
-function ingressLines(result: SecurityGroupSyncResult): string[] {
-  return result.plan.map((c) =>
-    c.kind === 'authorize'
-      ? `+ ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
-      : c.kind === 'revoke'
-        ? `- ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
-        : `~ ${c.groupId} ${describeRule(c.rule)} description -> ${c.description}  ${c.reason}`,
-  );
+function ingressLine(c: IngressChange): string {
+  return c.kind === 'authorize'
+    ? `+ ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
+    : c.kind === 'revoke'
+      ? `- ${c.groupId} ${describeRule(c.rule)}  ${c.reason}`
+      : `~ ${c.groupId} ${describeRule(c.rule)} description -> ${c.description}  ${c.reason}`;
 }
 
-/** One line per planned record change, as the pass reports it. */
+/**
+ * One line per planned security-group change, as the pass reports it; changes a quota holds back follow,
+ * marked `refused`, with the quota: `plan` shows them as it shows refused target changes.
+ */
+function ingressLines(result: SecurityGroupSyncResult): string[] {
+  return [
+    ...result.plan.map(ingressLine),
+    ...result.refused.map((r) => `refused ${ingressLine(r.change)}  (${r.refusedBecause})`),
+  ];
+}
+
+function recordLine(c: PlannedRecordChange): string {
+  const set = c.recordSet;
+  const value = set.alias !== undefined ? `ALIAS ${set.alias.dnsName}` : set.values.join(' ');
+  return `${c.action} ${set.name} ${set.type} ${value}  ${c.reason}`;
+}
+
+/** One line per planned record change, as the pass reports it; changes a quota holds back follow, marked. */
 function recordLines(result: DnsSyncResult): string[] {
-  return result.plan.map((c) => {
-    const set = c.recordSet;
-    const value = set.alias !== undefined ? `ALIAS ${set.alias.dnsName}` : set.values.join(' ');
-    return `${c.action} ${set.name} ${set.type} ${value}  ${c.reason}`;
-  });
+  return [
+    ...result.plan.map(recordLine),
+    ...result.refused.map((r) => `refused ${recordLine(r.change)}  (${r.refusedBecause})`),
+  ];
 }
 
 /**

@@ -89,4 +89,35 @@ describe('Function: networkSteps', () => {
     // Assess
     expect(deps.loadBalancers.describeLoadBalancer).toHaveBeenCalledTimes(2);
   });
+
+  it('lists the security-group changes a quota holds back in a dry run, marked refused with the quota', async () => {
+    // Prepare: the node group already holds 60 rules of someone else
+    const deps = ports();
+    const full = Array.from({ length: 60 }, (_, i) => ({
+      ruleId: `sgr-${i}`,
+      groupId: 'sg-0123456789abcdef0',
+      protocol: 'tcp',
+      fromPort: 1000 + i,
+      toPort: 1000 + i,
+      source: { kind: 'cidr' as const, cidr: `192.168.${i}.0/24` },
+      description: 'someone else',
+    }));
+    deps.securityGroups.describeIngressRules = async () => full;
+    const [securityGroupStep] = networkSteps(deps);
+    const cluster = config.clusters[0];
+    if (securityGroupStep === undefined || cluster === undefined) throw new Error('no step or cluster');
+    // Act
+    const result = await securityGroupStep.run({
+      config,
+      cluster,
+      judged: judgeNodes([asgNode(1)]),
+      dryRun: true,
+    });
+    // Assess
+    expect(result.planned.length).toBeGreaterThan(0);
+    expect(result.planned.every((line) => line.startsWith('refused + sg-0123456789abcdef0 tcp 30000'))).toBe(
+      true,
+    );
+    expect(result.planned[0]).toMatch(/quota of 60 inbound rules per security group/);
+  });
 });
