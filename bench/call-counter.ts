@@ -2,8 +2,10 @@
  * Counts and times the AWS API calls the product makes, by adding middleware to its process-wide SDK
  * clients from the outside. The product code does not know it is being counted.
  */
-import type { HandlerExecutionContext, MiddlewareStack } from '@smithy/types';
+import type { HandlerExecutionContext, InitializeMiddleware, MiddlewareStack } from '@smithy/types';
 import { autoScalingClient, ec2Client, elbv2Client, route53Client, sqsClient } from '../lambdas/aws/clients';
+import { RATE_LIMIT_MIDDLEWARE } from '../lambdas/aws/rate-limit';
+import { ATTEMPT_HEADER } from './latency-proxy';
 
 /** Operation name -> number of times it was sent. */
 export type CallTally = Map<string, number>;
@@ -36,12 +38,24 @@ export interface CallSnapshot {
   readonly log: readonly CallRecord[];
 }
 
+/** What is on its way right now (bench/rounds.ts waits on it). */
+export interface InFlight {
+  /** Calls sent and not yet returned. */
+  readonly calls: number;
+  /** Ids of the HTTP attempts sent (the {@link ATTEMPT_HEADER} header) whose answer is not yet in. */
+  readonly attempts: ReadonlySet<string>;
+}
+
 /** Counts the calls sent through the product's Auto Scaling, EC2, ELBv2, Route 53 and SQS clients. */
 export interface CallCounter {
   /** Forgets everything counted so far. */
   reset(): void;
   /** A copy of what was counted since the last reset. */
   snapshot(): CallSnapshot;
+  /** The calls and attempts in flight. */
+  inFlight(): InFlight;
+  /** Called whenever a call or an attempt starts or ends; returns how to stop listening. */
+  onChange(listener: () => void): () => void;
 }
 
 const COUNTER_NAME = 'benchCallCounter';
@@ -53,6 +67,10 @@ interface CounterState {
   readonly calls: CallTally;
   readonly log: CallRecord[];
   attempts: number;
+  inFlightCalls: number;
+  readonly openAttempts: Set<string>;
+  nextAttempt: number;
+  readonly listeners: Set<() => void>;
 }
 
 /**
@@ -62,7 +80,15 @@ interface CounterState {
  */
 export function installCallCounter(): CallCounter {
   if (installed !== undefined) return installed;
-  const state: CounterState = { calls: new Map(), log: [], attempts: 0 };
+  const state: CounterState = {
+    calls: new Map(),
+    log: [],
+    attempts: 0,
+    inFlightCalls: 0,
+    openAttempts: new Set(),
+    nextAttempt: 1,
+    listeners: new Set(),
+  };
   // One call each: the stacks have different input/output types.
   addCounters(autoScalingClient().middlewareStack, state);
   addCounters(ec2Client().middlewareStack, state);
@@ -78,6 +104,13 @@ export function installCallCounter(): CallCounter {
     snapshot() {
       return { calls: new Map(state.calls), attempts: state.attempts, log: [...state.log] };
     },
+    inFlight() {
+      return { calls: state.inFlightCalls, attempts: new Set(state.openAttempts) };
+    },
+    onChange(listener) {
+      state.listeners.add(listener);
+      return () => state.listeners.delete(listener);
+    },
   };
   return installed;
 }
@@ -86,12 +119,17 @@ function addCounters<Input extends object, Output extends object>(
   stack: MiddlewareStack<Input, Output>,
   state: CounterState,
 ): void {
-  // `initialize`, priority high: once per send, before the product's rate limit and the retry loop. The
-  // span it times is the whole call as the caller waits for it.
-  stack.add(
+  const changed = () => {
+    for (const listener of state.listeners) listener();
+  };
+  // `initialize`, before the product's rate limit where the client has one: once per send, outside the
+  // retry loop. The span it times is the whole call as the caller waits for it.
+  const counter: InitializeMiddleware<Input, Output> =
     (next, context: HandlerExecutionContext) => async (args) => {
       const operation = operationName(context);
       state.calls.set(operation, (state.calls.get(operation) ?? 0) + 1);
+      state.inFlightCalls += 1;
+      changed();
       const startMs = performance.now();
       const facts = inputFacts(args.input);
       let ok = false;
@@ -101,15 +139,35 @@ function addCounters<Input extends object, Output extends object>(
         return output;
       } finally {
         state.log.push({ operation, startMs, endMs: performance.now(), ok, ...facts });
+        state.inFlightCalls -= 1;
+        changed();
       }
-    },
-    { step: 'initialize', priority: 'high', name: COUNTER_NAME },
-  );
-  // `deserialize` runs inside the retry loop: once per HTTP attempt.
+    };
+  if (stack.identify().some((entry) => entry.startsWith(`${RATE_LIMIT_MIDDLEWARE} `))) {
+    stack.addRelativeTo(counter, {
+      relation: 'before',
+      toMiddleware: RATE_LIMIT_MIDDLEWARE,
+      name: COUNTER_NAME,
+    });
+  } else {
+    stack.add(counter, { step: 'initialize', priority: 'high', name: COUNTER_NAME });
+  }
+  // `deserialize` runs inside the retry loop: once per HTTP attempt. Each attempt carries its id to the
+  // latency proxy, which tells the bench when it arrived and when moto answered it.
   stack.add(
     (next) => async (args) => {
       state.attempts += 1;
-      return next(args);
+      const id = String(state.nextAttempt++);
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers !== undefined) request.headers[ATTEMPT_HEADER] = id;
+      state.openAttempts.add(id);
+      changed();
+      try {
+        return await next(args);
+      } finally {
+        state.openAttempts.delete(id);
+        changed();
+      }
     },
     { step: 'deserialize', name: ATTEMPT_COUNTER_NAME },
   );

@@ -5,6 +5,12 @@
  * one network round trip, as against a regional endpoint. Every request is recorded with its action
  * (query-protocol `Action`, `X-Amz-Target`, or the Route 53 REST route), its HTTP status and its timing.
  *
+ * In *rounds* mode (bench/rounds.ts drives it) the proxy forwards a request at once and holds its answer until
+ * told to release it: the bench releases every held answer together once the product has sent every call it
+ * can send without them, so that calls answer in rounds whatever moto's time for each (see bench/rounds.ts).
+ * Requests carry the bench's attempt id in the {@link ATTEMPT_HEADER} header; the proxy reports each
+ * arrival and each answer from moto as an event.
+ *
  * {@link spawnLatencyProxy} runs the proxy, with the lifecycle shim behind it, in a child process: the
  * proxy's timers are then not held up by the product's CPU work, and the product's CPU figures
  * (process.cpuUsage of the bench process) do not include the proxy's or the shim's.
@@ -35,24 +41,59 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** Paths the proxy answers itself; the product never calls them. */
 export const PROXY_CONTROL = { log: '/__bench/log', reset: '/__bench/reset' } as const;
 
+/** The header carrying the bench's id of an HTTP attempt (bench/call-counter.ts sets it). */
+export const ATTEMPT_HEADER = 'x-bench-attempt';
+
+/** What the proxy reports: a request arrived, or moto's answer to it is in (held, in rounds mode). */
+export type ProxyEvent =
+  | { readonly type: 'arrived'; readonly id: string }
+  | { readonly type: 'ready'; readonly id: string }
+  | { readonly type: 'rounds'; readonly on: boolean };
+
+/** What the bench tells the proxy process. */
+type ProxyCommand =
+  | { readonly type: 'rounds'; readonly on: boolean }
+  | { readonly type: 'release'; readonly ids: readonly string[] };
+
 /** A running proxy in this process. */
 export interface LatencyProxy {
   readonly endpoint: string;
   /** Requests forwarded since the start or the last reset. */
   records(): ProxyRecord[];
   reset(): void;
+  /** Switches rounds mode on (answers held until released) or off (answers after the latency). */
+  setRounds(on: boolean): void;
+  /** Sends the held answers of these attempts. */
+  release(ids: readonly string[]): void;
   stop(): Promise<void>;
+}
+
+interface UpstreamAnswer {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
 }
 
 /**
  * Starts the proxy on 127.0.0.1 at a free port, in front of `upstream`.
- * @param latencyMs - added before every request is forwarded
+ * @param latencyMs - added before every request is forwarded (not in rounds mode)
+ * @param onEvent - told of every arrival and, in rounds mode, of every answer held
  */
-export async function startLatencyProxy(upstream: string, latencyMs: number): Promise<LatencyProxy> {
+export async function startLatencyProxy(
+  upstream: string,
+  latencyMs: number,
+  onEvent: (event: ProxyEvent) => void = () => {},
+): Promise<LatencyProxy> {
   const target = new URL(upstream);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const records: Mutable<ProxyRecord>[] = [];
   const t0 = performance.now();
+  let rounds = false;
+  /** Held answers (rounds mode), by attempt id; a release of an id not yet answered waits for the answer. */
+  const held = new Map<
+    string,
+    { answer?: UpstreamAnswer; send?: (answer: UpstreamAnswer) => void; released: boolean }
+  >();
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
@@ -78,8 +119,32 @@ export async function startLatencyProxy(upstream: string, latencyMs: number): Pr
     // counts, even if moto has not answered it when the log is read.
     const record = { action: actionOf(req, body), status: 0, startMs, endMs: Number.NaN };
     records.push(record);
-    await new Promise((resolve) => setTimeout(resolve, latencyMs));
-    record.status = await forward(req, res, body, target, agent);
+    const header = req.headers[ATTEMPT_HEADER];
+    const id = typeof header === 'string' ? header : undefined;
+    if (id !== undefined) onEvent({ type: 'arrived', id });
+    let answer: UpstreamAnswer;
+    if (rounds && id !== undefined) {
+      const slot: { answer?: UpstreamAnswer; send?: (answer: UpstreamAnswer) => void; released: boolean } = {
+        released: false,
+      };
+      held.set(id, slot);
+      const fetched = await fetchUpstream(req, body, target, agent);
+      slot.answer = fetched;
+      onEvent({ type: 'ready', id });
+      answer = slot.released
+        ? fetched
+        : await new Promise<UpstreamAnswer>((resolve) => {
+            slot.send = resolve;
+          });
+      held.delete(id);
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      answer = await fetchUpstream(req, body, target, agent);
+    }
+    const { 'transfer-encoding': _chunked, ...headers } = answer.headers;
+    res.writeHead(answer.status, { ...headers, 'content-length': String(answer.body.length) });
+    res.end(answer.body);
+    record.status = answer.status;
     record.endMs = performance.now() - t0;
   }
 
@@ -93,6 +158,17 @@ export async function startLatencyProxy(upstream: string, latencyMs: number): Pr
     records: () => [...records],
     reset: () => {
       records.length = 0;
+    },
+    setRounds: (on) => {
+      rounds = on;
+    },
+    release: (ids) => {
+      for (const id of ids) {
+        const slot = held.get(id);
+        if (slot === undefined) continue;
+        slot.released = true;
+        if (slot.answer !== undefined && slot.send !== undefined) slot.send(slot.answer);
+      }
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
@@ -112,37 +188,40 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function forward(
+/** Forwards the request and reads moto's whole answer (502 when moto cannot be reached). */
+function fetchUpstream(
   req: IncomingMessage,
-  res: ServerResponse,
   body: Buffer,
   target: URL,
   agent: Agent,
-): Promise<number> {
+): Promise<UpstreamAnswer> {
   return new Promise((resolve) => {
+    const headers: Record<string, string | string[] | undefined> = {
+      ...req.headers,
+      host: target.host,
+      'content-length': String(body.length),
+    };
+    delete headers[ATTEMPT_HEADER];
     const upstream = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
-        agent,
-      },
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('end', () => resolve(answer.statusCode ?? 0));
-        answer.on('error', () => resolve(0));
+        readBody(answer).then(
+          (data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }),
+          (error: Error) => resolve(badGateway(error)),
+        );
       },
     );
-    upstream.on('error', (error) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`latency proxy: ${error.message}`);
-      resolve(0);
-    });
+    upstream.on('error', (error) => resolve(badGateway(error)));
     upstream.end(body);
   });
+}
+
+function badGateway(error: Error): UpstreamAnswer {
+  return {
+    status: 502,
+    headers: { 'content-type': 'text/plain' },
+    body: Buffer.from(`latency proxy: ${error.message}`),
+  };
 }
 
 /** Route 53's REST routes (API version 2013-04-01), as the SDK sends them. */
@@ -180,6 +259,12 @@ export interface ProxyProcess {
   readonly pid: number;
   records(): Promise<ProxyRecord[]>;
   reset(): Promise<void>;
+  /** Rounds mode on or off (answers held until released, or sent after the latency), once the proxy says so. */
+  setRounds(on: boolean): Promise<void>;
+  /** Sends the held answers of these attempts. */
+  release(ids: readonly string[]): void;
+  /** Listens to the proxy's events (arrivals; answers held in rounds mode); returns how to stop listening. */
+  onEvent(listener: (event: ProxyEvent) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -189,7 +274,7 @@ export interface ProxyProcess {
  */
 export async function spawnLatencyProxy(motoEndpoint: string, latencyMs: number): Promise<ProxyProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, motoEndpoint, String(latencyMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('the latency proxy process did not start');
@@ -200,6 +285,7 @@ export async function spawnLatencyProxy(motoEndpoint: string, latencyMs: number)
     if (!answer.ok) throw new Error(`latency proxy ${path}: HTTP ${answer.status}`);
     return answer.text();
   };
+  const command = (message: ProxyCommand) => child.send(message);
   return {
     endpoint: proxy,
     shimEndpoint: shim,
@@ -207,6 +293,24 @@ export async function spawnLatencyProxy(motoEndpoint: string, latencyMs: number)
     records: async () => JSON.parse(await control(PROXY_CONTROL.log, 'GET')) as ProxyRecord[],
     reset: async () => {
       await control(PROXY_CONTROL.reset, 'POST');
+    },
+    setRounds: (on) =>
+      new Promise<void>((resolve) => {
+        const acknowledged = (message: unknown) => {
+          const event = message as ProxyEvent;
+          if (event.type === 'rounds' && event.on === on) {
+            child.off('message', acknowledged);
+            resolve();
+          }
+        };
+        child.on('message', acknowledged);
+        command({ type: 'rounds', on });
+      }),
+    release: (ids) => command({ type: 'release', ids }),
+    onEvent: (listener) => {
+      const handler = (message: unknown) => listener(message as ProxyEvent);
+      child.on('message', handler);
+      return () => child.off('message', handler);
     },
     stop: () => stopChild(child),
   };
@@ -248,7 +352,13 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 async function main(motoEndpoint: string, latencyMs: number): Promise<void> {
   const shim = await startLifecycleShim(motoEndpoint);
-  const proxy = await startLatencyProxy(shim.endpoint, latencyMs);
+  const proxy = await startLatencyProxy(shim.endpoint, latencyMs, (event) => process.send?.(event));
+  process.on('message', (message: ProxyCommand) => {
+    if (message.type === 'rounds') {
+      proxy.setRounds(message.on);
+      process.send?.({ type: 'rounds', on: message.on });
+    } else proxy.release(message.ids);
+  });
   process.stdout.write(`${JSON.stringify({ proxy: proxy.endpoint, shim: shim.endpoint })}\n`);
   process.once('SIGTERM', () => {
     Promise.all([proxy.stop(), shim.stop()]).then(

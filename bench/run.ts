@@ -96,6 +96,7 @@ async function measurePasses(): Promise<{
         counter,
         sizes: sizesFromArgs(process.argv),
         noOpRuns: NO_OP_RUNS,
+        roundMs: LATENCY_MS,
         progress,
       });
       progress('lifecycle paths (virtual clock, target model)');

@@ -27,6 +27,7 @@ import {
   WRITE_OPERATIONS,
 } from './minimum';
 import { longestChain, roundTrips, roundTripsUntil } from './round-trips';
+import { inRounds } from './rounds';
 import {
   buildScaleWorld,
   dnsState,
@@ -121,6 +122,8 @@ export interface ScaleOptions {
   readonly sizes: readonly ClusterSize[];
   /** Runs of the no-op pass (medians reported). */
   readonly noOpRuns: number;
+  /** The least time a round of calls takes (bench/rounds.ts): the latency of a round trip. */
+  readonly roundMs: number;
   readonly progress: (line: string) => void;
 }
 
@@ -165,7 +168,7 @@ async function measureSize(size: ClusterSize, options: ScaleOptions): Promise<Sc
     options.counter.reset();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const result = await handler(event);
+    const result = await inRounds(options.proxy, options.counter, options.roundMs, () => handler(event));
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const seen = options.counter.snapshot();
