@@ -7,14 +7,12 @@
  * length of the longest chain ending with it; the round trips of a piece of work are the largest depth
  * among its calls.
  *
- * Why this is the dependency depth and does not depend on moto's speed:
- * - A call that needs another call's answer can only be sent after that answer arrived, so every true
- *   dependency chain is a chain here: the figure never undercounts.
- * - Two calls the code sends together (Promise.all) overlap in time, however slow moto is to answer
- *   either, so they never form a chain. A slow moto stretches the spans, which can only remove chains.
- * - It can overcount only when the code sends a call that needs nothing after another call's whole span,
- *   which the latency proxy makes at least its added latency (40 ms): that is then a real wait in the code
- *   (CPU work or a deliberate sequence), and it would be one against AWS too.
+ * It never undercounts: a call that needs another call's answer can only be sent after that answer arrived,
+ * so every true dependency chain is a chain here. By time alone it can overcount: while a slow call is out,
+ * a chain of quick calls that do not need it can finish, and the call that waited for the slow one then
+ * starts after the last quick call ended. So the bench runs its passes with the proxy in rounds mode
+ * (bench/rounds.ts): every answer of a round comes back at the same moment, after the product sent every
+ * call it could, and the longest chain is then the dependency depth whatever moto's time for each call.
  */
 
 /** A call's span, in ms on one clock. */
