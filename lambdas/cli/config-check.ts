@@ -98,21 +98,21 @@ export function loadCliConfig(path: string | undefined, env: NodeJS.ProcessEnv):
 
 interface ZodDef {
   readonly type: string;
-  readonly innerType?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly shape?: Record<string, z.ZodType>;
-  readonly valueType?: z.ZodType;
-  readonly in?: z.ZodType;
+  readonly innerType?: z.core.$ZodType;
+  readonly element?: z.core.$ZodType;
+  readonly shape?: Record<string, z.core.$ZodType>;
+  readonly valueType?: z.core.$ZodType;
+  readonly in?: z.core.$ZodType;
 }
 
-function defOf(schema: z.ZodType): ZodDef {
+function defOf(schema: z.core.$ZodType): ZodDef {
   return (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
 }
 
 /** Keys of `raw` that the schema does not know, with the nearest known key when one is close. */
 export function unknownKeys(
   raw: unknown,
-  schema: z.ZodType,
+  schema: z.core.$ZodType,
   path: readonly (string | number)[] = [],
 ): ConfigProblem[] {
   const def = defOf(schema);
@@ -126,11 +126,11 @@ export function unknownKeys(
       return def.in === undefined ? [] : unknownKeys(raw, def.in, path);
     case 'array':
       if (!Array.isArray(raw) || def.element === undefined) return [];
-      return raw.flatMap((item, i) => unknownKeys(item, def.element as z.ZodType, [...path, i]));
+      return raw.flatMap((item, i) => unknownKeys(item, def.element as z.core.$ZodType, [...path, i]));
     case 'record':
       if (!isPlainObject(raw) || def.valueType === undefined) return [];
       return Object.entries(raw).flatMap(([k, v]) =>
-        unknownKeys(v, def.valueType as z.ZodType, [...path, k]),
+        unknownKeys(v, def.valueType as z.core.$ZodType, [...path, k]),
       );
     case 'object': {
       if (!isPlainObject(raw) || def.shape === undefined) return [];

@@ -1,6 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+// The one locale by name: `z.locales.en` would bundle every locale.
+import { en } from 'zod/v4/locales';
 import { canonicalCidr, ipv4CoverageShare, isCanonicalCidr, parseIpv4, parseIpv4Cidr } from './ip-addresses';
 import { scheduleExpressionProblem } from './schedule-expression';
+
+// zod/mini (the functional API over the same core; a third of classic zod's size in the deployed bundle)
+// loads no locale, so every message would read "Invalid input": English, as classic zod sets it by default.
+z.config(en());
 
 /**
  * The sync configuration: which clusters exist, where their nodes come from, which target groups
@@ -35,22 +41,21 @@ function nonCanonicalProblem(text: string): string | undefined {
 }
 
 /** An IPv4 CIDR written canonically (`10.0.0.0/8`, never `10.0.0.1/8`). */
-const cidrSchema = z
-  .string()
-  .refine((text) => parseIpv4Cidr(text) !== undefined, 'must be an IPv4 CIDR')
-  .superRefine((text, ctx) => {
+const cidrSchema = z.string().check(
+  z.refine((text) => parseIpv4Cidr(text) !== undefined, 'must be an IPv4 CIDR'),
+  z.superRefine((text, ctx) => {
     const problem = nonCanonicalProblem(text);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  }),
+);
 
 /**
  * A preserved target: an exact instance id or IPv4 address (never touched), or an IPv4 CIDR up to a /8
  * (no IP inside it is touched). Wildcards are refused: they would silently mean nothing.
  */
-const preservedTargetSchema = z
-  .string()
-  .min(1)
-  .superRefine((entry, ctx) => {
+const preservedTargetSchema = z.string().check(
+  z.minLength(1),
+  z.superRefine((entry, ctx) => {
     const fail = (message: string) => ctx.addIssue({ code: 'custom', message });
     if (entry.includes('/')) {
       const cidr = parseIpv4Cidr(entry);
@@ -67,10 +72,20 @@ const preservedTargetSchema = z
     fail(
       `"${entry}" is not an instance id (i- and 8 to 17 hex digits), an IPv4 address or an IPv4 CIDR${wildcard}`,
     );
-  });
+  }),
+);
+
+/** A non-empty string (`z.string().min(1)` in zod's classic API). */
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+/** A string matching `pattern`, with `message` (zod's own when absent) when it does not. */
+const matching = (pattern: RegExp, message?: string) => z.string().check(z.regex(pattern, message));
+
+/** An integer from `min` to `max` (`z.number().int().min(min).max(max)` in zod's classic API). */
+const integer = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 
 /** A port a Kubernetes NodePort service may use (the default range is 30000-32767; clusters may widen it). */
-const nodePortSchema = z.number().int().min(1).max(65535);
+const nodePortSchema = integer(1, 65535);
 
 /** Target types this product manages: `ip` registers the node's private IP, `instance` its instance id. */
 export const TARGET_TYPES = ['ip', 'instance'] as const;
@@ -78,74 +93,81 @@ export const TARGET_TYPES = ['ip', 'instance'] as const;
 /** One listener port -> one target group -> one NodePort (+ optional health-check NodePort). */
 export const portMappingSchema = z.strictObject({
   /** Short name, used in logs, metrics, SRV records and created resources. */
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -'),
+  name: matching(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'must be a DNS label: a-z, 0-9 and -'),
   /** ARN of the target group. In create mode (`loadBalancer.create`), a placeholder is not allowed: omit it. */
-  targetGroupArn: z.string().regex(ARN_TG, 'must be a target group ARN').optional(),
-  targetType: z.enum(TARGET_TYPES).default('ip'),
+  targetGroupArn: z.optional(matching(ARN_TG, 'must be a target group ARN')),
+  targetType: z._default(z.enum(TARGET_TYPES), 'ip'),
   nodePort: nodePortSchema,
-  healthCheckNodePort: nodePortSchema.optional(),
+  healthCheckNodePort: z.optional(nodePortSchema),
   /** Listener port on the NLB; used when the stack creates the NLB. */
-  listenerPort: z.number().int().min(1).max(65535).optional(),
-  protocol: z.enum(['TCP', 'UDP', 'TCP_UDP', 'TLS']).default('TCP'),
+  listenerPort: z.optional(integer(1, 65535)),
+  protocol: z._default(z.enum(['TCP', 'UDP', 'TCP_UDP', 'TLS']), 'TCP'),
   /** Whether the target group preserves the client IP (instance targets do by default). */
-  preserveClientIp: z.boolean().optional(),
+  preserveClientIp: z.optional(z.boolean()),
 });
 
 /** Where a cluster's nodes come from: ASG names and/or EC2 tag filters (at least one). */
 export const nodeSourceSchema = z
   .strictObject({
-    autoScalingGroups: z.array(z.string().min(1)).default([]),
+    autoScalingGroups: z._default(z.array(nonEmpty()), []),
     /** EC2 tag filters, `{ "karpenter.sh/nodepool": ["default"] }`; every key must match one of its values. */
-    tagFilters: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
+    tagFilters: z._default(z.record(nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))), {}),
   })
-  .refine((s) => s.autoScalingGroups.length > 0 || Object.keys(s.tagFilters).length > 0, {
-    message: 'needs at least one of autoScalingGroups or tagFilters',
-  });
+  .check(
+    z.refine((s) => s.autoScalingGroups.length > 0 || Object.keys(s.tagFilters).length > 0, {
+      message: 'needs at least one of autoScalingGroups or tagFilters',
+    }),
+  );
 
 /** Safety settings; see docs/safety.md. */
 export const safetySchema = z.strictObject({
   /** The share of a group's healthy targets one pass may deregister for nodes that vanished (0-1). */
-  maxDeregisterShare: z.number().min(0).max(1).default(0.5),
+  maxDeregisterShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0.5),
 });
 
 /** Node security-group ingress management (issue 4). */
 export const securityGroupsSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
+    enabled: z._default(z.boolean(), true),
     /** Explicit node security groups; when absent they are discovered from the nodes' primary interfaces. */
-    groupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).optional(),
+    groupIds: z.optional(z.array(matching(/^sg-[0-9a-f]+$/))),
     /** Where health checks and traffic come from when the NLB has no security group. */
-    source: z.enum(['auto', 'load-balancer-security-group', 'load-balancer-ips', 'vpc-cidr']).default('auto'),
+    source: z._default(
+      z.enum(['auto', 'load-balancer-security-group', 'load-balancer-ips', 'vpc-cidr']),
+      'auto',
+    ),
     /** Client CIDRs allowed on traffic NodePorts of groups that preserve the client IP (canonical). */
-    clientCidrs: z.array(cidrSchema).default([]),
+    clientCidrs: z._default(z.array(cidrSchema), []),
     /** Must be true for clientCidrs that together cover more than maxClientShare of the IPv4 space. */
-    allowAnywhere: z.boolean().default(false),
+    allowAnywhere: z._default(z.boolean(), false),
     /**
      * The share of the IPv4 space (0-1) clientCidrs may cover together without allowAnywhere; default
      * {@link DEFAULT_MAX_CLIENT_SHARE} (optional in the output so that hand-built configs stay valid).
      */
-    maxClientShare: z.number().gt(0).max(1).optional(),
+    maxClientShare: z.optional(z.number().check(z.gt(0), z.lte(1))),
     /**
      * The account's quota of inbound rules per security group (Service Quotas L-0EA8095F), when it was
      * raised; the default is AWS's 60. A plan that would pass it is refused before any write.
      */
-    inboundRuleQuota: z.number().int().min(1).max(1000).optional(),
+    inboundRuleQuota: z.optional(integer(1, 1000)),
   })
-  .superRefine((sg, ctx) => {
-    if (sg.allowAnywhere || sg.clientCidrs.length === 0) return;
-    // Real prefix arithmetic: 0.0.0.0/1 + 128.0.0.0/1 is everywhere too; overlaps count once.
-    const share = ipv4CoverageShare(sg.clientCidrs.flatMap((text) => parseIpv4Cidr(text) ?? []));
-    const maxShare = sg.maxClientShare ?? DEFAULT_MAX_CLIENT_SHARE;
-    if (share <= maxShare) return;
-    const one = sg.clientCidrs.length === 1;
-    ctx.addIssue({
-      code: 'custom',
-      path: ['clientCidrs'],
-      message:
-        `${sg.clientCidrs.join(' + ')} ${one ? 'needs' : 'need'} allowAnywhere: true: ${one ? 'it covers' : 'together they cover'} ` +
-        `${percent(share)} of the IPv4 space, more than securityGroups.maxClientShare (${percent(maxShare)})`,
-    });
-  });
+  .check(
+    z.superRefine((sg, ctx) => {
+      if (sg.allowAnywhere || sg.clientCidrs.length === 0) return;
+      // Real prefix arithmetic: 0.0.0.0/1 + 128.0.0.0/1 is everywhere too; overlaps count once.
+      const share = ipv4CoverageShare(sg.clientCidrs.flatMap((text) => parseIpv4Cidr(text) ?? []));
+      const maxShare = sg.maxClientShare ?? DEFAULT_MAX_CLIENT_SHARE;
+      if (share <= maxShare) return;
+      const one = sg.clientCidrs.length === 1;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientCidrs'],
+        message:
+          `${sg.clientCidrs.join(' + ')} ${one ? 'needs' : 'need'} allowAnywhere: true: ${one ? 'it covers' : 'together they cover'} ` +
+          `${percent(share)} of the IPv4 space, more than securityGroups.maxClientShare (${percent(maxShare)})`,
+      });
+    }),
+  );
 
 function percent(share: number): string {
   return `${Number((share * 100).toPrecision(4))}%`;
@@ -160,60 +182,62 @@ function dnsKey(name: string): string {
 /** Route 53 records kept for a cluster (issue 4). */
 export const dnsSchema = z
   .strictObject({
-    hostedZoneId: z.string().regex(/^[A-Z0-9]{1,32}$/, 'must be a hosted zone id'),
+    hostedZoneId: matching(/^[A-Z0-9]{1,32}$/, 'must be a hosted zone id'),
     /** The hosted zone's name; when set, every record name must be inside it (checked at load). */
-    zoneName: z.string().regex(DNS_NAME, 'must be a DNS name, like example.com').optional(),
+    zoneName: z.optional(matching(DNS_NAME, 'must be a DNS name, like example.com')),
     /** Names that get A (and AAAA when dualstack) alias records to the NLB. */
-    aliasNames: z.array(z.string().min(1)).default([]),
+    aliasNames: z._default(z.array(nonEmpty()), []),
     /** Name whose A record lists the desired nodes' private IPs. */
-    nodeRecordName: z.string().min(1).optional(),
+    nodeRecordName: z.optional(nonEmpty()),
     /** Publish `_<mapping>._tcp.<srvDomain>` SRV records pointing at each NodePort. */
-    srvDomain: z.string().min(1).optional(),
+    srvDomain: z.optional(nonEmpty()),
     /**
      * Names no longer configured whose owned records (and marker) the product may still delete. The role may
      * change only configured and retired names (docs/iam.md): an owned name left out of both stays in place.
      */
-    retiredNames: z.array(z.string().min(1)).default([]),
-    ttl: z.number().int().min(0).max(172800).default(60),
+    retiredNames: z._default(z.array(nonEmpty()), []),
+    ttl: z._default(integer(0, 172800), 60),
   })
-  .superRefine((dns, ctx) => {
-    const aliases = new Map<string, number>();
-    dns.aliasNames.forEach((name, i) => {
-      const first = aliases.get(dnsKey(name));
-      if (first !== undefined) {
+  .check(
+    z.superRefine((dns, ctx) => {
+      const aliases = new Map<string, number>();
+      dns.aliasNames.forEach((name, i) => {
+        const first = aliases.get(dnsKey(name));
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['aliasNames', i],
+            message: `duplicate alias name "${name}" (same as aliasNames.${first})`,
+          });
+        } else aliases.set(dnsKey(name), i);
+      });
+      if (dns.nodeRecordName !== undefined && aliases.has(dnsKey(dns.nodeRecordName))) {
         ctx.addIssue({
           code: 'custom',
-          path: ['aliasNames', i],
-          message: `duplicate alias name "${name}" (same as aliasNames.${first})`,
+          path: ['nodeRecordName'],
+          message: `"${dns.nodeRecordName}" is also an alias name; a name holds either the alias or the node IPs`,
         });
-      } else aliases.set(dnsKey(name), i);
-    });
-    if (dns.nodeRecordName !== undefined && aliases.has(dnsKey(dns.nodeRecordName))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nodeRecordName'],
-        message: `"${dns.nodeRecordName}" is also an alias name; a name holds either the alias or the node IPs`,
-      });
-    }
-    if (dns.zoneName === undefined) return;
-    const zone = dnsKey(dns.zoneName);
-    const named: [(string | number)[], string][] = [
-      ...dns.aliasNames.map((name, i): [(string | number)[], string] => [['aliasNames', i], name]),
-      ...(dns.nodeRecordName === undefined
-        ? []
-        : [[['nodeRecordName'], dns.nodeRecordName] as [string[], string]]),
-      ...(dns.srvDomain === undefined ? [] : [[['srvDomain'], dns.srvDomain] as [string[], string]]),
-    ];
-    for (const [path, name] of named) {
-      const key = dnsKey(name);
-      if (key === zone || key.endsWith(`.${zone}`)) continue;
-      ctx.addIssue({
-        code: 'custom',
-        path,
-        message: `"${name}" is not inside the hosted zone ${zone} (dns.zoneName)`,
-      });
-    }
-  });
+      }
+      if (dns.zoneName === undefined) return;
+      const zone = dnsKey(dns.zoneName);
+      const named: [(string | number)[], string][] = [
+        ...dns.aliasNames.map((name, i): [(string | number)[], string] => [['aliasNames', i], name]),
+        ...(dns.nodeRecordName === undefined
+          ? []
+          : [[['nodeRecordName'], dns.nodeRecordName] as [string[], string]]),
+        ...(dns.srvDomain === undefined ? [] : [[['srvDomain'], dns.srvDomain] as [string[], string]]),
+      ];
+      for (const [path, name] of named) {
+        const key = dnsKey(name);
+        if (key === zone || key.endsWith(`.${zone}`)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `"${name}" is not inside the hosted zone ${zone} (dns.zoneName)`,
+        });
+      }
+    }),
+  );
 
 /** The answers Auto Scaling accepts for a lifecycle action. */
 export const LIFECYCLE_RESULTS = ['CONTINUE', 'ABANDON'] as const;
@@ -225,7 +249,7 @@ export const LAUNCH_GATES = ['healthy', 'registered', 'none'] as const;
 export type LaunchGate = (typeof LAUNCH_GATES)[number];
 
 /** Auto Scaling accepts heartbeat timeouts of 30-7200 seconds. */
-const heartbeatTimeoutSchema = z.number().int().min(30).max(7200);
+const heartbeatTimeoutSchema = integer(30, 7200);
 
 /**
  * How lifecycle actions of a cluster's ASGs are held and answered (docs/lifecycle.md). Waiting is a
@@ -236,195 +260,201 @@ export const lifecycleSchema = z.strictObject({
    * `healthy`: answer a launch once the node's targets are healthy in every group; `registered`: once
    * they are registered; `none`: at once, before the pass.
    */
-  launchGate: z.enum(LAUNCH_GATES).default('healthy'),
+  launchGate: z._default(z.enum(LAUNCH_GATES), 'healthy'),
   /** How long a launch is held for health before `launchTimeoutResult` is sent. */
-  launchTimeoutSeconds: z.number().int().min(30).max(7200).default(600),
+  launchTimeoutSeconds: z._default(integer(30, 7200), 600),
   /** The answer when a launch times out: CONTINUE lets it into service anyway, ABANDON replaces it. */
-  launchTimeoutResult: z.enum(LIFECYCLE_RESULTS).default('CONTINUE'),
+  launchTimeoutResult: z._default(z.enum(LIFECYCLE_RESULTS), 'CONTINUE'),
   /** The launch hook's heartbeat timeout (what Auto Scaling waits for an answer or a heartbeat). */
-  launchHeartbeatTimeoutSeconds: heartbeatTimeoutSchema.default(300),
+  launchHeartbeatTimeoutSeconds: z._default(heartbeatTimeoutSchema, 300),
   /**
    * The terminate hook's heartbeat timeout. Default: the created groups' deregistration delay + 60 s,
    * else 360 s. Heartbeats keep a longer drain alive; this only bounds the wait when nobody answers.
    */
-  terminateHeartbeatTimeoutSeconds: heartbeatTimeoutSchema.optional(),
+  terminateHeartbeatTimeoutSeconds: z.optional(heartbeatTimeoutSchema),
   /**
    * The terminate hook's default result, also sent when draining outlasts its bound. With an instance
    * lifecycle policy that retains instances, ABANDON keeps the instance (docs/lifecycle.md).
    */
-  terminateTimeoutResult: z.enum(LIFECYCLE_RESULTS).default('CONTINUE'),
+  terminateTimeoutResult: z._default(z.enum(LIFECYCLE_RESULTS), 'CONTINUE'),
   /** Added to the largest deregistration delay before a terminate stops waiting for draining. */
-  drainMarginSeconds: z.number().int().min(0).max(600).default(30),
+  drainMarginSeconds: z._default(integer(0, 600), 30),
   /** How long a held action waits between re-checks (SQS DelaySeconds allows 0-900). */
-  recheckSeconds: z.number().int().min(5).max(900).default(15),
+  recheckSeconds: z._default(integer(5, 900), 15),
 });
 
 /** The load balancer: imported by ARN (default) or created by the stack (issue 3). */
 export const loadBalancerSchema = z.strictObject({
-  arn: z.string().regex(ARN_LB, 'must be a load balancer ARN').optional(),
+  arn: z.optional(matching(ARN_LB, 'must be a load balancer ARN')),
   /** When set, the CDK stack creates the NLB and the target groups from the port mappings. */
-  create: z
-    .strictObject({
-      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
-      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
-      internetFacing: z.boolean().default(false),
-      crossZone: z.boolean().default(true),
-      securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).default([]),
-      deletionProtection: z.boolean().default(true),
-      accessLogsBucket: z.string().min(3).optional(),
-      deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(300),
-    })
-    .optional(),
+  create: z.optional(
+    z.strictObject({
+      vpcId: matching(/^vpc-[0-9a-f]+$/),
+      subnetIds: z.array(matching(/^subnet-[0-9a-f]+$/)).check(z.minLength(1)),
+      internetFacing: z._default(z.boolean(), false),
+      crossZone: z._default(z.boolean(), true),
+      securityGroupIds: z._default(z.array(matching(/^sg-[0-9a-f]+$/)), []),
+      deletionProtection: z._default(z.boolean(), true),
+      accessLogsBucket: z.optional(z.string().check(z.minLength(3))),
+      deregistrationDelaySeconds: z._default(integer(0, 3600), 300),
+    }),
+  ),
 });
 
 /** One cluster: a set of worker nodes bound to one NLB. */
 export const clusterSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -'),
+  name: matching(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, 'must be lowercase a-z, 0-9 and -'),
   nodeSource: nodeSourceSchema,
-  loadBalancer: loadBalancerSchema.default({}),
-  portMappings: z.array(portMappingSchema).min(1),
+  loadBalancer: z._default(loadBalancerSchema, {}),
+  portMappings: z.array(portMappingSchema).check(z.minLength(1)),
   /** Target ids (instance ids or IPs) or IPv4 CIDRs this product never registers or deregisters. */
-  preservedTargets: z.array(preservedTargetSchema).default([]),
-  safety: safetySchema.optional(),
-  securityGroups: securityGroupsSchema.optional(),
-  dns: dnsSchema.optional(),
+  preservedTargets: z._default(z.array(preservedTargetSchema), []),
+  safety: z.optional(safetySchema),
+  securityGroups: z.optional(securityGroupsSchema),
+  dns: z.optional(dnsSchema),
   /** Lifecycle actions: launch gate, timeouts and results (docs/lifecycle.md). */
-  lifecycle: lifecycleSchema.prefault({}),
+  lifecycle: z.prefault(lifecycleSchema, {}),
 });
 
 /** The whole configuration file. */
 export const syncConfigSchema = z
   .strictObject({
     /** Marks what this deployment owns (rule descriptions, TXT records). */
-    ownerId: z
-      .string()
-      .regex(/^[A-Za-z0-9-]+$/, 'must be letters, digits and -')
-      .superRefine((id, ctx) => {
-        if (id.length <= OWNER_ID_MAX_LENGTH) return;
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            `is ${id.length} characters, at most ${OWNER_ID_MAX_LENGTH}: EventBridge rule names and the queue policy use only ` +
-            `its first ${OWNER_ID_MAX_LENGTH} (infra/naming.ts ruleNamePrefix), so two deployments whose owner ids share them would share a lane`,
-        });
-      })
-      .default('nlb-nodeport-sync'),
-    clusters: z.array(clusterSchema).min(1),
+    ownerId: z._default(
+      z.string().check(
+        z.regex(/^[A-Za-z0-9-]+$/, 'must be letters, digits and -'),
+        z.superRefine((id, ctx) => {
+          if (id.length <= OWNER_ID_MAX_LENGTH) return;
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              `is ${id.length} characters, at most ${OWNER_ID_MAX_LENGTH}: EventBridge rule names and the queue policy use only ` +
+              `its first ${OWNER_ID_MAX_LENGTH} (infra/naming.ts ruleNamePrefix), so two deployments whose owner ids share them would share a lane`,
+          });
+        }),
+      ),
+      'nlb-nodeport-sync',
+    ),
+    clusters: z.array(clusterSchema).check(z.minLength(1)),
     /** Preserved targets shared by every cluster. */
-    preservedTargets: z.array(preservedTargetSchema).default([]),
-    safety: safetySchema.default({ maxDeregisterShare: 0.5 }),
+    preservedTargets: z._default(z.array(preservedTargetSchema), []),
+    safety: z._default(safetySchema, { maxDeregisterShare: 0.5 }),
     /** Full reconcile schedule, as an EventBridge rate() or cron() expression. */
-    schedule: z
-      .string()
-      .superRefine((expression, ctx) => {
-        const problem = scheduleExpressionProblem(expression);
-        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .default('rate(5 minutes)'),
+    schedule: z._default(
+      z.string().check(
+        z.superRefine((expression, ctx) => {
+          const problem = scheduleExpressionProblem(expression);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      ),
+      'rate(5 minutes)',
+    ),
     /** Also react to EC2 rebalance recommendations (spot). */
-    rebalanceRecommendations: z.boolean().default(false),
+    rebalanceRecommendations: z._default(z.boolean(), false),
     /** Email addresses subscribed to the alarm topic. */
-    alarmEmails: z.array(z.string().email()).default([]),
+    alarmEmails: z._default(z.array(z.string().check(z.email())), []),
   })
-  .superRefine((config, ctx) => {
-    const clusterByGroup = new Map<string, string>();
-    const clusterByAsg = new Map<string, string>();
-    const clusterNames = new Set<string>();
-    config.clusters.forEach((cluster, ci) => {
-      cluster.nodeSource.autoScalingGroups.forEach((asg, ai) => {
-        const owner = clusterByAsg.get(asg);
-        // A lifecycle action must be answered by exactly one cluster's pass.
-        if (owner !== undefined && owner !== cluster.name) {
+  .check(
+    z.superRefine((config, ctx) => {
+      const clusterByGroup = new Map<string, string>();
+      const clusterByAsg = new Map<string, string>();
+      const clusterNames = new Set<string>();
+      config.clusters.forEach((cluster, ci) => {
+        cluster.nodeSource.autoScalingGroups.forEach((asg, ai) => {
+          const owner = clusterByAsg.get(asg);
+          // A lifecycle action must be answered by exactly one cluster's pass.
+          if (owner !== undefined && owner !== cluster.name) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['clusters', ci, 'nodeSource', 'autoScalingGroups', ai],
+              message: `Auto Scaling group "${asg}" is already in cluster "${owner}"; an ASG may belong to one cluster only`,
+            });
+          }
+          clusterByAsg.set(asg, cluster.name);
+        });
+        if (clusterNames.has(cluster.name)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['clusters', ci, 'nodeSource', 'autoScalingGroups', ai],
-            message: `Auto Scaling group "${asg}" is already in cluster "${owner}"; an ASG may belong to one cluster only`,
+            path: ['clusters', ci, 'name'],
+            message: `duplicate cluster name "${cluster.name}"`,
           });
         }
-        clusterByAsg.set(asg, cluster.name);
+        clusterNames.add(cluster.name);
+        const creates = cluster.loadBalancer.create !== undefined;
+        const names = new Set<string>();
+        const mappingByGroup = new Map<string, string>();
+        cluster.portMappings.forEach((mapping, mi) => {
+          const path = ['clusters', ci, 'portMappings', mi];
+          if (names.has(mapping.name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'name'],
+              message: `duplicate port mapping name "${mapping.name}"`,
+            });
+          }
+          names.add(mapping.name);
+          if (!creates && mapping.targetGroupArn === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'targetGroupArn'],
+              message: 'is required unless loadBalancer.create is set',
+            });
+          }
+          if (creates && mapping.listenerPort === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'listenerPort'],
+              message: 'is required when loadBalancer.create is set',
+            });
+          }
+          if (mapping.targetGroupArn === undefined) return;
+          const sibling = mappingByGroup.get(mapping.targetGroupArn);
+          if (sibling !== undefined) {
+            // Each pass would move every target to the other mapping's port: zero healthy targets.
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'targetGroupArn'],
+              message: `target group is already used by port mapping "${sibling}" of this cluster; a target group serves one NodePort, one mapping`,
+            });
+            return;
+          }
+          mappingByGroup.set(mapping.targetGroupArn, mapping.name);
+          const owner = clusterByGroup.get(mapping.targetGroupArn);
+          if (owner !== undefined && owner !== cluster.name) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'targetGroupArn'],
+              message: `target group is already claimed by cluster "${owner}"; a target group may belong to one cluster only`,
+            });
+          }
+          clusterByGroup.set(mapping.targetGroupArn, cluster.name);
+        });
+        // Rule sources and alias targets are read from the NLB: catch a missing one at synth, not mid-pass.
+        const knowsLoadBalancer = cluster.loadBalancer.arn !== undefined || creates;
+        if (!knowsLoadBalancer && cluster.securityGroups !== undefined && cluster.securityGroups.enabled) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', ci, 'loadBalancer', 'arn'],
+            message: 'is required when securityGroups is set (the rules admit the NLB)',
+          });
+        }
+        if (!knowsLoadBalancer && (cluster.dns?.aliasNames.length ?? 0) > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', ci, 'loadBalancer', 'arn'],
+            message: 'is required when dns.aliasNames is set (the aliases point at the NLB)',
+          });
+        }
+        if (cluster.dns?.srvDomain !== undefined && cluster.dns.nodeRecordName === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', ci, 'dns', 'nodeRecordName'],
+            message: 'is required when srvDomain is set: SRV records point at it',
+          });
+        }
       });
-      if (clusterNames.has(cluster.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', ci, 'name'],
-          message: `duplicate cluster name "${cluster.name}"`,
-        });
-      }
-      clusterNames.add(cluster.name);
-      const creates = cluster.loadBalancer.create !== undefined;
-      const names = new Set<string>();
-      const mappingByGroup = new Map<string, string>();
-      cluster.portMappings.forEach((mapping, mi) => {
-        const path = ['clusters', ci, 'portMappings', mi];
-        if (names.has(mapping.name)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'name'],
-            message: `duplicate port mapping name "${mapping.name}"`,
-          });
-        }
-        names.add(mapping.name);
-        if (!creates && mapping.targetGroupArn === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'targetGroupArn'],
-            message: 'is required unless loadBalancer.create is set',
-          });
-        }
-        if (creates && mapping.listenerPort === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'listenerPort'],
-            message: 'is required when loadBalancer.create is set',
-          });
-        }
-        if (mapping.targetGroupArn === undefined) return;
-        const sibling = mappingByGroup.get(mapping.targetGroupArn);
-        if (sibling !== undefined) {
-          // Each pass would move every target to the other mapping's port: zero healthy targets.
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'targetGroupArn'],
-            message: `target group is already used by port mapping "${sibling}" of this cluster; a target group serves one NodePort, one mapping`,
-          });
-          return;
-        }
-        mappingByGroup.set(mapping.targetGroupArn, mapping.name);
-        const owner = clusterByGroup.get(mapping.targetGroupArn);
-        if (owner !== undefined && owner !== cluster.name) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'targetGroupArn'],
-            message: `target group is already claimed by cluster "${owner}"; a target group may belong to one cluster only`,
-          });
-        }
-        clusterByGroup.set(mapping.targetGroupArn, cluster.name);
-      });
-      // Rule sources and alias targets are read from the NLB: catch a missing one at synth, not mid-pass.
-      const knowsLoadBalancer = cluster.loadBalancer.arn !== undefined || creates;
-      if (!knowsLoadBalancer && cluster.securityGroups !== undefined && cluster.securityGroups.enabled) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', ci, 'loadBalancer', 'arn'],
-          message: 'is required when securityGroups is set (the rules admit the NLB)',
-        });
-      }
-      if (!knowsLoadBalancer && (cluster.dns?.aliasNames.length ?? 0) > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', ci, 'loadBalancer', 'arn'],
-          message: 'is required when dns.aliasNames is set (the aliases point at the NLB)',
-        });
-      }
-      if (cluster.dns?.srvDomain !== undefined && cluster.dns.nodeRecordName === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', ci, 'dns', 'nodeRecordName'],
-          message: 'is required when srvDomain is set: SRV records point at it',
-        });
-      }
-    });
-  });
+    }),
+  );
 
 /** A validated sync configuration. */
 export type SyncConfig = z.output<typeof syncConfigSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { MalformedEventError } from '../domain/errors';
 import { describeIssues } from './event-schemas';
 
@@ -15,7 +15,7 @@ const sqsEventSchema = z.object({
     z.object({
       messageId: z.string(),
       body: z.string(),
-      attributes: z.object({ MessageGroupId: z.string().optional() }).optional(),
+      attributes: z.optional(z.object({ MessageGroupId: z.optional(z.string()) })),
     }),
   ),
 });

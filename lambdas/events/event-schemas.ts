@@ -1,4 +1,9 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+// The one locale by name: `z.locales.en` would bundle every locale.
+import { en } from 'zod/v4/locales';
+
+// zod/mini loads no locale: English messages, as classic zod sets them (lambdas/domain/config.ts does the same).
+z.config(en());
 
 /**
  * zod schemas of the EventBridge events this product consumes (see docs/events.md).
@@ -20,18 +25,24 @@ function requiredMessage(issue: { readonly input?: unknown }): string | undefine
 const text = () => z.string({ error: requiredMessage });
 
 /** An object field the product reads into. */
-function record<Shape extends z.ZodRawShape>(shape: Shape) {
+function record<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
   return z.object(shape, { error: requiredMessage });
 }
 
-const instanceId = text().regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id');
+/** A non-empty string field the product reads. */
+const nonEmptyText = () => text().check(z.minLength(1));
+
+/** A non-empty string of the product's own messages. */
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+const instanceId = text().check(z.regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id'));
 
 /**
  * The event's `time` as sent, `''` when absent or not a string. It is not validated: it only ever
  * refines the facts an event adds (an unparseable time, as in AWS's samples' `yyyy-mm-ddThh:mm:ssZ`,
  * means "no event time"), and a rejected event would lose facts no later pass can see again.
  */
-const eventTime = z.string().catch('');
+const eventTime = z.catch(z.string(), '');
 
 const LIFECYCLE_TRANSITIONS = [
   'autoscaling:EC2_INSTANCE_LAUNCHING',
@@ -44,13 +55,13 @@ export const lifecycleActionEventSchema = z.object({
   'detail-type': z.enum(['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action']),
   time: eventTime,
   detail: record({
-    LifecycleActionToken: text().min(1),
-    AutoScalingGroupName: text().min(1),
-    LifecycleHookName: text().min(1),
+    LifecycleActionToken: nonEmptyText(),
+    AutoScalingGroupName: nonEmptyText(),
+    LifecycleHookName: nonEmptyText(),
     EC2InstanceId: instanceId,
     LifecycleTransition: z.enum(LIFECYCLE_TRANSITIONS, { error: requiredMessage }),
-    Origin: z.string().optional(),
-    Destination: z.string().optional(),
+    Origin: z.optional(z.string()),
+    Destination: z.optional(z.string()),
   }),
 });
 
@@ -65,7 +76,7 @@ export const autoScalingResultEventSchema = z.object({
   ]),
   time: eventTime,
   detail: record({
-    AutoScalingGroupName: text().min(1),
+    AutoScalingGroupName: nonEmptyText(),
     // Not an instance-id pattern: an unsuccessful launch may name no instance ("").
     EC2InstanceId: text(),
   }),
@@ -112,7 +123,7 @@ const RECONCILE_EVENT_SCHEMAS = [
 
 /** The `detail-type`s the pass handler accepts, with their source, for the message of an unknown one. */
 const ACCEPTED_TYPES = RECONCILE_EVENT_SCHEMAS.flatMap((schema) =>
-  schema.shape['detail-type'].options.map((type) => `"${type}" (${schema.shape.source.value})`),
+  schema.shape['detail-type'].options.map((type) => `"${type}" (${schema.shape.source.def.values[0]})`),
 );
 
 function describeValue(value: unknown): string {
@@ -134,31 +145,31 @@ export const reconcileEventSchema = z.discriminatedUnion('detail-type', RECONCIL
   },
 });
 
-const epochMs = z.number().int().nonnegative();
+const epochMs = z.number().check(z.int(), z.nonnegative());
 
 /** A lifecycle action inside the product's own messages (lambdas/domain/lifecycle-hold.ts). */
 const heldActionSchema = z.object({
-  autoScalingGroupName: z.string().min(1),
-  lifecycleHookName: z.string().min(1),
+  autoScalingGroupName: nonEmpty(),
+  lifecycleHookName: nonEmpty(),
   instanceId,
-  lifecycleActionToken: z.string().min(1).optional(),
+  lifecycleActionToken: z.optional(nonEmpty()),
   transition: z.enum(LIFECYCLE_TRANSITIONS),
-  origin: z.string().optional(),
-  destination: z.string().optional(),
+  origin: z.optional(z.string()),
+  destination: z.optional(z.string()),
 });
 
 /** A held lifecycle action, as the product's messages carry it. */
 export const lifecycleHoldSchema = z.object({
-  cluster: z.string().min(1),
+  cluster: nonEmpty(),
   action: heldActionSchema,
   kind: z.enum(['launch', 'terminate']),
   startedAt: epochMs,
   deadlineAt: epochMs,
   lastHeartbeatAt: epochMs,
-  heartbeatTimeoutSeconds: z.number().int().min(30).max(7200),
-  checks: z.number().int().nonnegative(),
-  failures: z.number().int().nonnegative(),
-  privateIp: z.string().min(1).optional(),
+  heartbeatTimeoutSeconds: z.number().check(z.int(), z.gte(30), z.lte(7200)),
+  checks: z.number().check(z.int(), z.nonnegative()),
+  failures: z.number().check(z.int(), z.nonnegative()),
+  privateIp: z.optional(nonEmpty()),
 });
 
 /** The product's re-check of a held lifecycle action (wait queue). */
@@ -174,12 +185,12 @@ export const eventRetryMessageSchema = z.object({
   'detail-type': z.literal('Event Retry'),
   detail: z
     .object({
-      cluster: z.string().min(1),
-      event: z.unknown().optional(),
-      attempt: z.number().int().nonnegative(),
-      hold: lifecycleHoldSchema.optional(),
+      cluster: nonEmpty(),
+      event: z.optional(z.unknown()),
+      attempt: z.number().check(z.int(), z.nonnegative()),
+      hold: z.optional(lifecycleHoldSchema),
     })
-    .refine((d) => d.event !== undefined || d.hold !== undefined, 'needs event or hold'),
+    .check(z.refine((d) => d.event !== undefined || d.hold !== undefined, 'needs event or hold')),
 });
 
 /** A lifecycle action event. */
@@ -188,7 +199,7 @@ export type LifecycleActionEvent = z.infer<typeof lifecycleActionEventSchema>;
 export type ReconcileEvent = z.infer<typeof reconcileEventSchema>;
 
 /** The first few validation issues of an event, `path: message`, for a MalformedEventError. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)

@@ -275,9 +275,21 @@ describe('Function: bundleLambda (what the stack deploys)', () => {
     }
   }, 120_000);
 
-  it('carries no copy of zod’s locales (zod imported as a namespace) and no Powertools parser', () => {
-    // Assess
-    expect(inputs.filter((path) => /zod\/v4\/locales\/(?!en\.js)/.test(path))).toEqual([]);
+  it('carries no copy of zod’s locales (English imported by name) and no Powertools parser', () => {
+    // Assess: the locales' index only re-exports, so none of it may reach the output
+    expect(inputs.filter((path) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(path))).toEqual([]);
+    expect(bytesOf(/zod\/v4\/locales\/index\.js$/)).toBe(0);
+    expect(bytesOf(/zod\/v4\/locales\/en\.js$/)).toBeGreaterThan(0);
     expect(inputs.filter((path) => /powertools\/parser/.test(path))).toEqual([]);
+  });
+
+  it('validates with zod/mini: none of classic zod’s API or its JSON Schema generator is bundled', () => {
+    // Assess: the schemas on the deployed path use zod/mini; classic zod (its methods on every schema,
+    // and with them toJSONSchema's processors, ~55 KB) stays with the CLI and the docs generator
+    expect(inputs.filter((path) => /zod\/v4\/classic\//.test(path))).toEqual([]);
+    expect(
+      inputs.filter((path) => /zod\/v4\/core\/(to-json-schema|json-schema-processors)\.js$/.test(path)),
+    ).toEqual([]);
+    expect(bytesOf(/zod\/v4\/mini\//)).toBeGreaterThan(0);
   });
 });
