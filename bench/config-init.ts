@@ -8,6 +8,7 @@
  */
 import { largeConfig } from '../test/infra/large-config';
 import { type BundleResult, type ColdStartResult, measureColdStart } from './bundle';
+import { median } from './stats';
 
 /** The largest config the bench loads. */
 export const LARGE_CONFIG = { clusters: 4, mappingsPerCluster: 50 } as const;
@@ -31,20 +32,35 @@ export function largeConfigText(): string {
 }
 
 /**
- * Loads `bundle` `runs` times in fresh `node` processes with `configText` bundled beside it, through
- * bench/bundle.ts `measureColdStart` (the deployed function's environment at init).
+ * Loads `bundle` `runs` times per config in fresh `node` processes with each config bundled beside it, the
+ * configs taking turns (one process each, round after round), so that a machine's changing load weighs on
+ * them alike; through bench/bundle.ts `measureColdStart` (the deployed function's environment at init).
  * @throws when a load fails (an invalid config fails init, as in Lambda)
  */
-export function measureConfigInit(
+export function measureConfigInits(
   bundle: BundleResult,
-  label: string,
-  configText: string,
+  configs: readonly { readonly label: string; readonly text: string }[],
   runs: number,
   sourceMaps: boolean,
-): ConfigInitResult {
-  return {
-    ...measureColdStart(bundle, configText, runs, sourceMaps),
-    config: label,
-    configBytes: Buffer.byteLength(configText),
-  };
+): ConfigInitResult[] {
+  const samples = configs.map(() => [] as ColdStartResult[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [c, config] of configs.entries()) {
+      samples[c]?.push(measureColdStart(bundle, config.text, 1, sourceMaps));
+    }
+  }
+  return configs.map((config, c) => {
+    const runsOf = samples[c] ?? [];
+    return {
+      name: bundle.name,
+      sourceMaps,
+      requireMs: median(runsOf.map((r) => r.requireMs)),
+      requireMinMs: Math.min(...runsOf.map((r) => r.requireMs)),
+      requireCpuMs: median(runsOf.map((r) => r.requireCpuMs)),
+      processMs: median(runsOf.map((r) => r.processMs)),
+      runs,
+      config: config.label,
+      configBytes: Buffer.byteLength(config.text),
+    };
+  });
 }

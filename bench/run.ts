@@ -20,7 +20,7 @@ import {
   measureColdStart,
 } from './bundle';
 import { installCallCounter } from './call-counter';
-import { type ConfigInitResult, LARGE_CONFIG, largeConfigText, measureConfigInit } from './config-init';
+import { type ConfigInitResult, LARGE_CONFIG, largeConfigText, measureConfigInits } from './config-init';
 import { spawnLatencyProxy } from './latency-proxy';
 import { type LifecyclePathResult, measureLifecyclePaths } from './lifecycle';
 import { renderMemory } from './memory';
@@ -143,14 +143,14 @@ async function measureBundles(): Promise<{
     const reconcile = bundles[0];
     if (reconcile !== undefined) {
       const large = `${LARGE_CONFIG.clusters} x ${LARGE_CONFIG.mappingsPerCluster}`;
-      for (const [label, text] of [
-        ['example', exampleText],
-        [large, largeConfigText()],
-      ] as const) {
-        const init = measureConfigInit(reconcile, label, text, COLD_START_RUNS, true);
+      const configs = [
+        { label: 'example', text: exampleText },
+        { label: large, text: largeConfigText() },
+      ];
+      for (const init of measureConfigInits(reconcile, configs, COLD_START_RUNS, true)) {
         configInit.push(init);
         progress(
-          `init ${reconcile.name} with the ${label} config (${init.configBytes} bytes): require ${init.requireMs.toFixed(1)} ms`,
+          `init ${reconcile.name} with the ${init.config} config (${init.configBytes} bytes): require ${init.requireMs.toFixed(1)} ms, CPU ${init.requireCpuMs.toFixed(1)} ms`,
         );
       }
     }
@@ -253,7 +253,7 @@ function renderReport(
     '',
   );
   lines.push(
-    `The config file a deployment of that size bundles (\`${BUNDLED_CONFIG_FILE_NAME}\` beside \`index.js\`, named by \`NLB_SYNC_CONFIG_BUNDLED\`, as infra/sync-stack.ts deploys it; imported NLBs, so every ARN is in the file), loaded and validated at init by ${COLD_START_RUNS} fresh \`node\` processes each, next to the example config; the pass handler's bundle.`,
+    `The config file a deployment of that size bundles (\`${BUNDLED_CONFIG_FILE_NAME}\` beside \`index.js\`, named by \`NLB_SYNC_CONFIG_BUNDLED\`, as infra/sync-stack.ts deploys it; imported NLBs, so every ARN is in the file), loaded and validated at init by ${COLD_START_RUNS} fresh \`node\` processes each, taking turns with the example config; the pass handler's bundle.`,
     '',
   );
   lines.push(
