@@ -57,6 +57,7 @@ export const ROUND_TRIP_GOALS = {
 export const Scenario = {
   converge: 'converge from empty',
   noOp: 'no-op',
+  noOpGroupIds: 'no-op, groupIds configured',
   scaleIn: 'scale-in',
   scaleOut: 'scale-out',
   launch: 'one launch event',
@@ -163,12 +164,24 @@ async function measureSize(size: ClusterSize, options: ScaleOptions): Promise<Sc
     clock: systemClock,
   });
   const handler = createReconcileHandler(world.config, container);
-  const run = async (event: unknown): Promise<Run> => {
+  // The same cluster with its node security group named in the config instead of found by its tag.
+  const withGroupIds = createReconcileHandler(
+    {
+      ...world.config,
+      clusters: world.config.clusters.map((c) =>
+        c.securityGroups === undefined
+          ? c
+          : { ...c, securityGroups: { ...c.securityGroups, groupIds: [world.securityGroupId] } },
+      ),
+    },
+    container,
+  );
+  const run = async (event: unknown, passHandler = handler): Promise<Run> => {
     await options.proxy.reset();
     options.counter.reset();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const result = await inRounds(options.proxy, options.counter, options.roundMs, () => handler(event));
+    const result = await inRounds(options.proxy, options.counter, options.roundMs, () => passHandler(event));
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const seen = options.counter.snapshot();
@@ -189,10 +202,14 @@ async function measureSize(size: ClusterSize, options: ScaleOptions): Promise<Sc
     };
   };
   const results: ScenarioResult[] = [];
-  const pass = async (scenario: ScenarioName, label: string, runs: number) => {
-    const shape = await passShape(shim, world);
+  const pass = async (scenario: ScenarioName, label: string, runs: number, passHandler = handler) => {
+    const found = await passShape(shim, world);
+    const shape =
+      passHandler === withGroupIds && found.securityGroups !== undefined
+        ? { ...found, securityGroups: { ...found.securityGroups, discover: false } }
+        : found;
     const measured: Run[] = [];
-    for (let i = 0; i < runs; i++) measured.push(await run(scheduledEvent()));
+    for (let i = 0; i < runs; i++) measured.push(await run(scheduledEvent(), passHandler));
     const r = await summarize(size, scenario, label, measured, shape, world, shim);
     results.push(r);
     report(options, r);
@@ -200,6 +217,7 @@ async function measureSize(size: ClusterSize, options: ScaleOptions): Promise<Sc
 
   await pass(Scenario.converge, Scenario.converge, 1);
   await pass(Scenario.noOp, Scenario.noOp, options.noOpRuns);
+  await pass(Scenario.noOpGroupIds, Scenario.noOpGroupIds, 1, withGroupIds);
   const full = perZone(size.nodes);
   const fewer = perZone(size.nodes - size.delta);
   await setCapacities(shim, world, fewer);
@@ -371,8 +389,8 @@ async function summarize(
   const applied = first === undefined ? 0 : first.registered + first.deregistered;
   if (applied !== needed) problems.push(`applied ${applied} target change(s), the world needed ${needed}`);
   for (const [op, n] of other) problems.push(`${op}: ${n} call(s) a pass does not need`);
-  if (scenario === Scenario.noOp && figures.writes > 0)
-    problems.push(`a no-op pass wrote (${figures.writes} write calls)`);
+  const noOp = scenario === Scenario.noOp || scenario === Scenario.noOpGroupIds;
+  if (noOp && figures.writes > 0) problems.push(`a no-op pass wrote (${figures.writes} write calls)`);
   if (size.goals) {
     if (total > minimumTotal * MAX_CALL_RATIO) {
       problems.push(`calls/minimum ${(total / minimumTotal).toFixed(2)} > ${MAX_CALL_RATIO}`);
@@ -387,7 +405,7 @@ async function summarize(
         problems.push(`pass ${figures.roundTrips} round trips > ${ROUND_TRIP_GOALS.convergePass}`);
       }
     }
-    if (scenario === Scenario.noOp && figures.roundTrips > ROUND_TRIP_GOALS.noOpPass) {
+    if (noOp && figures.roundTrips > ROUND_TRIP_GOALS.noOpPass) {
       problems.push(`pass ${figures.roundTrips} round trips > ${ROUND_TRIP_GOALS.noOpPass}`);
     }
   }
