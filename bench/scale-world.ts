@@ -221,8 +221,8 @@ export async function buildScaleWorld(endpoint: string, nodes: number): Promise<
           })),
           securityGroups: { source: 'vpc-cidr' },
           dns: {
+            // No zoneName: the zone's name comes from GetHostedZone, which the minimum then counts.
             hostedZoneId,
-            zoneName: ZONE_NAME,
             aliasNames: [ALIAS_NAME],
             nodeRecordName: NODE_RECORD_NAME,
             srvDomain: SRV_DOMAIN,
