@@ -49,7 +49,7 @@ export const PASS_HANDLER_ENTRY = 'lambdas/handlers/reconcile.ts';
 export const FUNCTION_DEFAULTS = {
   /**
    * One full vCPU (Lambda gives CPU in proportion to memory, a whole one at 1,769 MB). A pass at the NLB's
-   * full size spends 0.3-0.5 s of CPU parsing the SDK's answers, which 512 MB stretched 3.5-fold; init too.
+   * full size spends 0.2-0.5 s of CPU parsing the SDK's answers, which 512 MB stretched 3.5-fold; init too.
    * Measured and weighed in docs/benchmarks.md ("Memory size"): about 1 s less per pass at 500 nodes for
    * about 30% more per pass, cents a month. More memory adds a second vCPU a one-threaded pass cannot use.
    */
