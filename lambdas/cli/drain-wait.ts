@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../domain/config';
-import { type HoldDecision, judgeHold, type LifecycleHold } from '../domain/lifecycle-hold';
+import { type HoldDecision, judgeOpenWait } from '../domain/lifecycle-hold';
 import type { Clock, Ec2Port, TargetGroupPort } from '../domain/ports';
 import { resolvedMappings } from '../sync/reconcile-pass';
 
@@ -59,43 +59,32 @@ export async function checkDrain(
   ]);
   const node = instances[0];
   const now = deps.clock.now();
-  const hold: LifecycleHold = {
+  // No deadline: the operator's --timeout bounds the wait. The drain mark is left out: a terminate
+  // re-check judges the targets alone.
+  const decision = judgeOpenWait({
     cluster: cluster.name,
+    kind: 'terminate',
     action: {
       autoScalingGroupName: node?.autoScalingGroupName ?? '',
       lifecycleHookName: '',
       instanceId,
       transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
     },
-    kind: 'terminate',
-    startedAt: now,
-    // No deadline: the operator's --timeout bounds the wait.
-    deadlineAt: Number.POSITIVE_INFINITY,
-    lastHeartbeatAt: now,
-    heartbeatTimeoutSeconds: 0,
-    checks: 0,
-    failures: 0,
-    ...(node?.privateIp !== undefined && { privateIp: node.privateIp }),
-  };
-  const decision = judgeHold(
-    hold,
-    {
-      ...(node !== undefined && {
-        instance: {
-          ...(node.privateIp !== undefined && { privateIp: node.privateIp }),
-          ...(node.ec2State !== undefined && { ec2State: node.ec2State }),
-        },
-      }),
-      groups: mappings.map((m, i) => ({
-        mapping: m.name,
-        targetType: m.targetType,
-        nodePort: m.nodePort,
-        targets: observed[i] ?? [],
-      })),
-    },
-    { launchGate: 'healthy', launchTimeoutResult: 'CONTINUE', terminateTimeoutResult: 'CONTINUE' },
+    ...(node !== undefined && {
+      node: {
+        ...(node.privateIp !== undefined && { privateIp: node.privateIp }),
+        ...(node.ec2State !== undefined && { ec2State: node.ec2State }),
+      },
+    }),
+    groups: mappings.map((m, i) => ({
+      mapping: m.name,
+      targetType: m.targetType,
+      nodePort: m.nodePort,
+      targets: observed[i] ?? [],
+    })),
+    settings: { launchGate: 'healthy', launchTimeoutResult: 'CONTINUE', terminateTimeoutResult: 'CONTINUE' },
     now,
-  );
+  });
   switch (decision.kind) {
     case 'answer':
       return { next: 'answer', line: 'no target of the node is registered or draining in any group' };

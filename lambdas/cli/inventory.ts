@@ -5,8 +5,7 @@ import {
   type HoldDecision,
   type HoldGroupFacts,
   type HoldKind,
-  judgeHold,
-  type LifecycleHold,
+  judgeOpenWait,
 } from '../domain/lifecycle-hold';
 import { lifecycleHookName } from '../domain/lifecycle-hooks';
 import type { DnsPort, RecordSet, SecurityGroupPort } from '../domain/network-ports';
@@ -185,8 +184,10 @@ export async function readHeldActions(
   return held.map((h) => {
     const node = instances.get(h.instanceId);
     const hookName = lifecycleHookName(config.ownerId, cluster.name, h.kind);
-    const hold: LifecycleHold = {
+    // No deadline: the question is what it waits for, not whether the wait ran out.
+    const decision = judgeOpenWait({
       cluster: cluster.name,
+      kind: h.kind,
       action: {
         autoScalingGroupName: h.autoScalingGroup,
         lifecycleHookName: hookName,
@@ -194,31 +195,11 @@ export async function readHeldActions(
         transition:
           h.kind === 'launch' ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
       },
-      kind: h.kind,
-      startedAt: now,
-      // No deadline: the question is what it waits for, not whether the wait ran out.
-      deadlineAt: Number.POSITIVE_INFINITY,
-      lastHeartbeatAt: now,
-      heartbeatTimeoutSeconds: 0,
-      checks: 0,
-      failures: 0,
-      ...(node?.privateIp !== undefined && { privateIp: node.privateIp }),
-    };
-    const decision = judgeHold(
-      hold,
-      {
-        ...(node !== undefined && {
-          instance: {
-            ...(node.privateIp !== undefined && { privateIp: node.privateIp }),
-            ...(node.ec2State !== undefined && { ec2State: node.ec2State }),
-            ...(node.drainMark !== undefined && { drainMark: node.drainMark }),
-          },
-        }),
-        groups: facts,
-      },
-      cluster.lifecycle,
+      ...(node !== undefined && { node }),
+      groups: facts,
+      settings: cluster.lifecycle,
       now,
-    );
+    });
     return { ...h, hookName, next: decision.kind, waitsFor: waitsFor(h.kind, decision, cluster, delays) };
   });
 }

@@ -112,6 +112,46 @@ export function judgeHold(
     : judgeTerminate(hold, facts, settings.terminateTimeoutResult, now);
 }
 
+/**
+ * What a node's lifecycle action waits for now, judged as a re-check judges it but with no deadline and no
+ * heartbeat: for showing a wait (the CLI's `status` and `drain --wait`), never for answering one.
+ * @param node - the instance as DescribeInstances shows it; absent when EC2 does not show it
+ */
+export function judgeOpenWait(input: {
+  readonly cluster: string;
+  readonly kind: HoldKind;
+  readonly action: LifecycleAction;
+  readonly node?: { readonly privateIp?: string; readonly ec2State?: string; readonly drainMark?: DrainMark };
+  readonly groups: readonly HoldGroupFacts[];
+  readonly settings: Pick<LifecycleConfig, 'launchGate' | 'launchTimeoutResult' | 'terminateTimeoutResult'>;
+  readonly now: number;
+}): HoldDecision {
+  const { node, now } = input;
+  const hold: LifecycleHold = {
+    cluster: input.cluster,
+    action: input.action,
+    kind: input.kind,
+    startedAt: now,
+    deadlineAt: Number.POSITIVE_INFINITY,
+    lastHeartbeatAt: now,
+    heartbeatTimeoutSeconds: 0,
+    checks: 0,
+    failures: 0,
+    ...(node?.privateIp !== undefined && { privateIp: node.privateIp }),
+  };
+  const instance = node && {
+    ...(node.privateIp !== undefined && { privateIp: node.privateIp }),
+    ...(node.ec2State !== undefined && { ec2State: node.ec2State }),
+    ...(node.drainMark !== undefined && { drainMark: node.drainMark }),
+  };
+  return judgeHold(
+    hold,
+    { ...(instance !== undefined && { instance }), groups: input.groups },
+    input.settings,
+    now,
+  );
+}
+
 function targetIdIn(group: HoldGroupFacts, hold: LifecycleHold, facts: HoldFacts): string | undefined {
   return group.targetType === 'ip' ? (facts.instance?.privateIp ?? hold.privateIp) : hold.action.instanceId;
 }

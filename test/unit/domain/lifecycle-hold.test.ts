@@ -3,6 +3,7 @@ import {
   type HoldFacts,
   heartbeatDue,
   judgeHold,
+  judgeOpenWait,
   type LifecycleHold,
   nextCheckDelaySeconds,
   retryDelaySeconds,
@@ -138,6 +139,46 @@ describe('judgeHold: terminate', () => {
     expect(
       judgeHold(hold('terminate'), { ...old, groups: groups as HoldFacts['groups'] }, SETTINGS, T0).kind,
     ).toBe('wait');
+  });
+});
+
+describe('judgeOpenWait (what the CLI shows)', () => {
+  const base = { cluster: 'prod', action: hold('launch').action, settings: SETTINGS } as const;
+
+  it('never times out: a launch still initial years later waits', () => {
+    const f = facts('initial', 'healthy');
+    const decision = judgeOpenWait({
+      ...base,
+      kind: 'launch',
+      node: f.instance,
+      groups: f.groups,
+      now: T0 + 1e12,
+    });
+    expect(decision.kind).toBe('wait');
+  });
+
+  it('finds ip targets by the node it is given, and answers when none is draining', () => {
+    const f = facts(undefined, undefined);
+    const decision = judgeOpenWait({
+      ...base,
+      kind: 'terminate',
+      node: f.instance,
+      groups: f.groups,
+      now: T0,
+    });
+    expect(decision).toMatchObject({ kind: 'answer', result: 'CONTINUE', timedOut: false });
+  });
+
+  it('waits while a target drains', () => {
+    const f = facts('draining', undefined);
+    const decision = judgeOpenWait({
+      ...base,
+      kind: 'terminate',
+      node: f.instance,
+      groups: f.groups,
+      now: T0,
+    });
+    expect(decision.kind).toBe('wait');
   });
 });
 
