@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseSyncConfig } from '../../../lambdas/domain/config';
 import {
   describeIssues,
@@ -7,13 +5,7 @@ import {
   reconcileEventSchema,
 } from '../../../lambdas/events/event-schemas';
 import { triggerForEvent } from '../../../lambdas/events/event-triggers';
-
-function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
+import { eventFixture } from '../../support/event-fixtures';
 
 /** What validating an event as the pass handler does says: `ok`, or the failing fields. */
 function verdict(body: unknown): string {
@@ -48,12 +40,15 @@ describe('Event validation: AWS documented samples', () => {
     ['scheduled event', 'scheduled'],
   ])('accepts the %s', (_label, name) => {
     // Act & Assess
-    expect(verdict(fixture(name))).toBe('ok');
+    expect(verdict(eventFixture(name))).toBe('ok');
   });
 
   it('accepts a lifecycle action without `version`, `id`, `account`, `region`, `resources` and with a placeholder `time`', () => {
     // Prepare: the product reads none of those envelope fields
-    const event: Record<string, unknown> = { ...fixture('lifecycle-launch'), time: 'yyyy-mm-ddThh:mm:ssZ' };
+    const event: Record<string, unknown> = {
+      ...eventFixture('lifecycle-launch'),
+      time: 'yyyy-mm-ddThh:mm:ssZ',
+    };
     for (const unread of ['version', 'id', 'account', 'region', 'resources']) delete event[unread];
     // Act
     const parsed = lifecycleActionEventSchema.safeParse(event);
@@ -64,9 +59,9 @@ describe('Event validation: AWS documented samples', () => {
 
   it('takes a placeholder `time` as no event time, and a real one as the event time', () => {
     // Prepare
-    const placeholder = reconcileEventSchema.parse(fixture('spot-interruption-docs-sample'));
+    const placeholder = reconcileEventSchema.parse(eventFixture('spot-interruption-docs-sample'));
     const real = reconcileEventSchema.parse({
-      ...fixture('spot-interruption-docs-sample'),
+      ...eventFixture('spot-interruption-docs-sample'),
       time: '2026-01-01T00:00:00Z',
     });
     // Act
@@ -86,41 +81,47 @@ describe('Event validation: AWS documented samples', () => {
 describe('Event validation: a malformed event names the field of the shape it claims to be', () => {
   it('names detail.instance-id of a spot warning without it', () => {
     // Act & Assess
-    expect(verdict(fixture('spot-interruption-malformed'))).toBe('detail.instance-id: Required');
+    expect(verdict(eventFixture('spot-interruption-malformed'))).toBe('detail.instance-id: Required');
   });
 
   it.each([
     [
       'an EC2 state change with an unknown state',
       {
-        ...fixture('ec2-state-change-docs-sample'),
+        ...eventFixture('ec2-state-change-docs-sample'),
         detail: { 'instance-id': 'i-abcd1111', state: 'melting' },
       },
       /^detail\.state: /,
     ],
     [
       'an EC2 state change whose instance id is no instance id',
-      { ...fixture('ec2-state-change-docs-sample'), detail: { 'instance-id': 'vol-1', state: 'running' } },
+      {
+        ...eventFixture('ec2-state-change-docs-sample'),
+        detail: { 'instance-id': 'vol-1', state: 'running' },
+      },
       /^detail\.instance-id: must be an EC2 instance id$/,
     ],
     [
       'an ASG result without its group',
-      { ...fixture('asg-launch-successful-docs-sample'), detail: { EC2InstanceId: 'i-1234567890abcdef0' } },
+      {
+        ...eventFixture('asg-launch-successful-docs-sample'),
+        detail: { EC2InstanceId: 'i-1234567890abcdef0' },
+      },
       /^detail\.AutoScalingGroupName: Required$/,
     ],
     [
       'a spot warning without detail',
-      { ...fixture('spot-interruption-docs-sample'), detail: undefined },
+      { ...eventFixture('spot-interruption-docs-sample'), detail: undefined },
       /^detail: Required$/,
     ],
     [
       'a known detail-type from another source',
-      { ...fixture('spot-interruption-docs-sample'), source: 'aws.autoscaling' },
+      { ...eventFixture('spot-interruption-docs-sample'), source: 'aws.autoscaling' },
       /^source: /,
     ],
     [
       'a detail-type the product does not consume',
-      { ...fixture('spot-interruption-docs-sample'), 'detail-type': 'EC2 Instance Something Else' },
+      { ...eventFixture('spot-interruption-docs-sample'), 'detail-type': 'EC2 Instance Something Else' },
       /^detail-type: /,
     ],
     ['something that is not an event', 'hello', /^\(root\): /],
@@ -139,7 +140,7 @@ describe('Event validation: a malformed event names the field of the shape it cl
 
   it('names detail.LifecycleActionToken of a lifecycle action without it', () => {
     // Act
-    const parsed = lifecycleActionEventSchema.safeParse(fixture('lifecycle-malformed'));
+    const parsed = lifecycleActionEventSchema.safeParse(eventFixture('lifecycle-malformed'));
     // Assess
     expect(parsed.success).toBe(false);
     expect(parsed.error && describeIssues(parsed.error)).toContain('detail.LifecycleActionToken: Required');

@@ -1,33 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseSyncConfig } from '../../../lambdas/domain/config';
 import { METRICS } from '../../../lambdas/domain/metric-names';
 import { createReconcileHandler } from '../../../lambdas/handlers/reconcile-handler';
+import { APP_TARGET_GROUP, eventFixture, ONE_CLUSTER_CONFIG } from '../../support/event-fixtures';
 import { asgNode, FakeAws, fakeDeps } from '../../support/fake-aws';
-
-const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef';
-const config = parseSyncConfig({
-  clusters: [
-    {
-      name: 'prod',
-      nodeSource: { autoScalingGroups: ['my-asg'] },
-      portMappings: [{ name: 'app', targetGroupArn: TG, nodePort: 30000 }],
-    },
-  ],
-});
-
-function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
 
 function world() {
   const fake = new FakeAws();
   const node = asgNode(1);
   fake.addGroup('my-asg', [node]);
-  fake.targets.set(TG, [{ id: node.privateIp ?? '', port: 30000, state: 'healthy' }]);
+  fake.targets.set(APP_TARGET_GROUP, [{ id: node.privateIp ?? '', port: 30000, state: 'healthy' }]);
   const deps = fakeDeps(fake);
   return {
     fake,
@@ -58,9 +38,9 @@ describe('Handler: a malformed event is rejected with its field named, logged an
   ])('rejects a spot warning without instance-id (%s), naming detail.instance-id, with no write', async (_how, wrap) => {
     // Prepare
     const { fake, deps, error, addMetric } = world();
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const result = await handler(wrap(fixture('spot-interruption-malformed')));
+    const result = await handler(wrap(eventFixture('spot-interruption-malformed')));
     // Assess
     expect(result.rejected).toEqual([expect.stringContaining('detail.instance-id: Required')]);
     expect(error).toHaveBeenCalledWith(
@@ -75,11 +55,11 @@ describe('Handler: a malformed event is rejected with its field named, logged an
   it('runs a pass for AWS documented samples it used to reject (no version, placeholder time)', async () => {
     // Prepare
     const { deps, error } = world();
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
     const results = [
-      await handler(fixture('ec2-state-change-docs-sample')),
-      await handler(fixture('rebalance-recommendation-docs-sample')),
+      await handler(eventFixture('ec2-state-change-docs-sample')),
+      await handler(eventFixture('rebalance-recommendation-docs-sample')),
     ];
     // Assess
     expect(results.map((r) => r.rejected)).toEqual([[], []]);
@@ -90,7 +70,7 @@ describe('Handler: a malformed event is rejected with its field named, logged an
   it('rejects an SQS record whose body is not a string, naming the field, logged and counted', async () => {
     // Prepare
     const { deps, addMetric } = world();
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
     const result = await handler({ Records: [{ messageId: 'm-1', body: 42, eventSource: 'aws:sqs' }] });
     // Assess

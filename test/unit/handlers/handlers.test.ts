@@ -1,27 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseSyncConfig } from '../../../lambdas/domain/config';
 import { createLifecycleHandler } from '../../../lambdas/handlers/lifecycle-handler';
 import { createReconcileHandler } from '../../../lambdas/handlers/reconcile-handler';
+import { APP_TARGET_GROUP, eventFixture, ONE_CLUSTER_CONFIG } from '../../support/event-fixtures';
 import { asgNode, FakeAws, fakeDeps } from '../../support/fake-aws';
-
-const TG = 'arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/app/0123456789abcdef';
-const config = parseSyncConfig({
-  clusters: [
-    {
-      name: 'prod',
-      nodeSource: { autoScalingGroups: ['my-asg'] },
-      portMappings: [{ name: 'app', targetGroupArn: TG, nodePort: 30000 }],
-    },
-  ],
-});
-
-function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
 
 /** The instance the AWS sample events name. */
 const EVENT_INSTANCE = 'i-1234567890abcdef0';
@@ -36,13 +16,13 @@ function world() {
     lifecycleState: 'Pending:Wait',
   };
   fake.addGroup('my-asg', [existing, launching]);
-  fake.targets.set(TG, [{ id: existing.privateIp ?? '', port: 30000, state: 'healthy' }]);
+  fake.targets.set(APP_TARGET_GROUP, [{ id: existing.privateIp ?? '', port: 30000, state: 'healthy' }]);
   return { fake, deps: fakeDeps(fake), existing, launching };
 }
 
 /** Lets the delayed re-checks come due (one cadence) and delivers them to the pass handler. */
 async function settle(deps: ReturnType<typeof fakeDeps>, seconds = 15): Promise<void> {
-  const handler = createReconcileHandler(config, deps);
+  const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
   deps.clock.advance(seconds);
   await deps.holds.deliverDue(handler);
 }
@@ -51,15 +31,18 @@ describe('Handler: lifecycle', () => {
   it('registers a launching instance, holds it, and answers CONTINUE once its target is healthy', async () => {
     // Prepare
     const { fake, deps } = world();
-    const handler = createLifecycleHandler(config, deps);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const [outcome] = await handler(fixture('lifecycle-launch'));
+    const [outcome] = await handler(eventFixture('lifecycle-launch'));
     const afterPass = [...fake.writes];
     await settle(deps);
     // Assess
     expect(outcome?.status).toBe('held');
-    expect(afterPass).toEqual([`register ${TG} 10.0.0.99:30000`]);
-    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+    expect(afterPass).toEqual([`register ${APP_TARGET_GROUP} 10.0.0.99:30000`]);
+    expect(fake.writes).toEqual([
+      `register ${APP_TARGET_GROUP} 10.0.0.99:30000`,
+      `complete ${EVENT_INSTANCE} CONTINUE`,
+    ]);
   });
 
   it('deregisters a terminating instance before answering CONTINUE, even if the ASG still shows it InService', async () => {
@@ -69,18 +52,18 @@ describe('Handler: lifecycle', () => {
       asgNode(1),
       { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' },
     ]);
-    fake.targets.set(TG, [
+    fake.targets.set(APP_TARGET_GROUP, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.99', port: 30000, state: 'healthy' },
     ]);
-    const handler = createLifecycleHandler(config, deps);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    await handler(fixture('lifecycle-terminate'));
+    await handler(eventFixture('lifecycle-terminate'));
     await settle(deps);
     // Assess: marked, deregistered, and answered once the target is gone (this fake drains at once)
     expect(fake.writes).toEqual([
       `tag ${EVENT_INSTANCE} nlb-nodeport-sync/drain`,
-      `deregister ${TG} 10.0.0.99:30000`,
+      `deregister ${APP_TARGET_GROUP} 10.0.0.99:30000`,
       `complete ${EVENT_INSTANCE} CONTINUE`,
     ]);
   });
@@ -90,9 +73,9 @@ describe('Handler: lifecycle', () => {
     const { fake, deps } = world();
     fake.addGroup('my-asg', [asgNode(1)]);
     fake.instances.set(EVENT_INSTANCE, { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' });
-    const handler = createLifecycleHandler(config, deps);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    await handler(fixture('lifecycle-launch-to-warm-pool'));
+    await handler(eventFixture('lifecycle-launch-to-warm-pool'));
     // Assess
     expect(fake.writes).toEqual([`complete ${EVENT_INSTANCE} CONTINUE`]);
   });
@@ -100,9 +83,9 @@ describe('Handler: lifecycle', () => {
   it('rejects a malformed event with a named error and makes no call', async () => {
     // Prepare
     const { fake, deps } = world();
-    const handler = createLifecycleHandler(config, deps);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     // Act & Assess
-    await expect(handler(fixture('lifecycle-malformed'))).rejects.toMatchObject({
+    await expect(handler(eventFixture('lifecycle-malformed'))).rejects.toMatchObject({
       name: 'MalformedEventError',
       message: expect.stringContaining('detail.LifecycleActionToken'),
     });
@@ -113,9 +96,9 @@ describe('Handler: lifecycle', () => {
     // Prepare
     const { fake, deps } = world();
     const warn = jest.spyOn(deps.logger, 'warn');
-    const handler = createLifecycleHandler(config, deps);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const [outcome] = await handler(fixture('lifecycle-unknown-asg'));
+    const [outcome] = await handler(eventFixture('lifecycle-unknown-asg'));
     // Assess
     expect(outcome).toEqual({
       status: 'skipped',
@@ -131,10 +114,10 @@ describe('Handler: lifecycle', () => {
   it('leaves the action unanswered when the pass fails, and re-checks it within seconds', async () => {
     // Prepare
     const { fake, deps } = world();
-    fake.targets.delete(TG);
-    const handler = createLifecycleHandler(config, deps);
+    fake.targets.delete(APP_TARGET_GROUP);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const [outcome] = await handler(fixture('lifecycle-launch'));
+    const [outcome] = await handler(eventFixture('lifecycle-launch'));
     // Assess
     expect(outcome).toMatchObject({ status: 'held', delaySeconds: 5, passError: expect.any(String) });
     expect(fake.writes).toEqual([]);
@@ -144,13 +127,13 @@ describe('Handler: lifecycle', () => {
   it('accepts the event wrapped in an SQS record, as the deployed FIFO queue delivers it', async () => {
     // Prepare
     const { fake, deps } = world();
-    const handler = createLifecycleHandler(config, deps);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     const sqs = {
       Records: [
         {
           messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
           receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
-          body: JSON.stringify(fixture('lifecycle-launch')),
+          body: JSON.stringify(eventFixture('lifecycle-launch')),
           attributes: {
             ApproximateReceiveCount: '1',
             SentTimestamp: '1545082649183',
@@ -172,7 +155,10 @@ describe('Handler: lifecycle', () => {
     await handler(sqs);
     await settle(deps);
     // Assess
-    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+    expect(fake.writes).toEqual([
+      `register ${APP_TARGET_GROUP} 10.0.0.99:30000`,
+      `complete ${EVENT_INSTANCE} CONTINUE`,
+    ]);
   });
 });
 
@@ -180,12 +166,12 @@ describe('Handler: reconcile', () => {
   it('runs a full pass of every cluster on the schedule', async () => {
     // Prepare
     const { fake, deps } = world();
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const result = await handler(fixture('scheduled'));
+    const result = await handler(eventFixture('scheduled'));
     // Assess
     expect(result.passes.map((p) => p.cluster)).toEqual(['prod']);
-    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`]);
+    expect(fake.writes).toEqual([`register ${APP_TARGET_GROUP} 10.0.0.99:30000`]);
   });
 
   it('treats an ASG terminate-successful event as evidence the instance is leaving, once the ASG dropped it', async () => {
@@ -193,15 +179,15 @@ describe('Handler: reconcile', () => {
     const { fake, deps, existing, launching } = world();
     fake.addGroup('my-asg', [existing]);
     fake.instances.set(launching.instanceId, launching);
-    fake.targets.set(TG, [
+    fake.targets.set(APP_TARGET_GROUP, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.99', port: 30000, state: 'healthy' },
     ]);
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    await handler(fixture('asg-terminate-successful'));
+    await handler(eventFixture('asg-terminate-successful'));
     // Assess
-    expect(fake.writes).toEqual([`deregister ${TG} 10.0.0.99:30000`]);
+    expect(fake.writes).toEqual([`deregister ${APP_TARGET_GROUP} 10.0.0.99:30000`]);
   });
 
   it('lets a stale ASG terminate-successful event lose to the current describe answer (issue 8)', async () => {
@@ -211,13 +197,13 @@ describe('Handler: reconcile', () => {
       asgNode(1),
       { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' },
     ]);
-    fake.targets.set(TG, [
+    fake.targets.set(APP_TARGET_GROUP, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.99', port: 30000, state: 'healthy' },
     ]);
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    await handler(fixture('asg-terminate-successful'));
+    await handler(eventFixture('asg-terminate-successful'));
     // Assess
     expect(fake.writes).toEqual([]);
   });
@@ -227,13 +213,13 @@ describe('Handler: reconcile', () => {
     const { fake, deps } = world();
     const node = { ...asgNode(2), instanceId: 'i-0abcd1111abcd1111', privateIp: '10.0.0.55' };
     fake.addGroup('my-asg', [asgNode(1), node]);
-    fake.targets.set(TG, [
+    fake.targets.set(APP_TARGET_GROUP, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.55', port: 30000, state: 'healthy' },
     ]);
-    const event = fixture('ec2-state-change-terminated');
+    const event = eventFixture('ec2-state-change-terminated');
     event.detail = { 'instance-id': node.instanceId, state: 'stopping' };
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
     await handler(event);
     // Assess
@@ -245,17 +231,17 @@ describe('Handler: reconcile', () => {
     const { fake, deps } = world();
     const spot = { ...asgNode(3), instanceId: 'i-0b662ef9931388ba0', privateIp: '10.0.0.77' };
     fake.addGroup('my-asg', [asgNode(1), spot]);
-    fake.targets.set(TG, [
+    fake.targets.set(APP_TARGET_GROUP, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.77', port: 30000, state: 'healthy' },
     ]);
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    await handler(fixture('spot-interruption'));
+    await handler(eventFixture('spot-interruption'));
     // Assess: a persisted mark first, so no later pass brings it back
     expect(fake.writes).toEqual([
       `tag i-0b662ef9931388ba0 nlb-nodeport-sync/drain`,
-      `deregister ${TG} 10.0.0.77:30000`,
+      `deregister ${APP_TARGET_GROUP} 10.0.0.77:30000`,
     ]);
   });
 
@@ -264,7 +250,7 @@ describe('Handler: reconcile', () => {
     const { fake, deps } = world();
     const error = jest.spyOn(deps.logger, 'error');
     const addMetric = jest.spyOn(deps.metrics, 'addMetric');
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
     const result = await handler({ source: 'aws.ec2', 'detail-type': 'Something Else' });
     // Assess
@@ -281,17 +267,17 @@ describe('Handler: reconcile', () => {
   it('registers despite a refusal: a stranger target waits, the new node is registered (issue 8)', async () => {
     // Prepare: a hand-made healthy target no node explains; the launching node is not registered yet
     const { fake, deps } = world();
-    fake.targets.set(TG, [
+    fake.targets.set(APP_TARGET_GROUP, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.9.9.8', port: 30000, state: 'healthy' },
       { id: '10.9.9.9', port: 30000, state: 'healthy' },
     ]);
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const result = await handler(fixture('scheduled'));
+    const result = await handler(eventFixture('scheduled'));
     // Assess
     expect(result.failures).toEqual([expect.stringContaining('GuardRefusalError')]);
-    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`]);
+    expect(fake.writes).toEqual([`register ${APP_TARGET_GROUP} 10.0.0.99:30000`]);
   });
 
   it('reports a guard refusal loudly (log, metrics) without failing the invocation or holding the lane', async () => {
@@ -299,7 +285,7 @@ describe('Handler: reconcile', () => {
     const { fake, deps } = world();
     fake.addGroup('my-asg', [asgNode(1)], 4);
     fake.targets.set(
-      TG,
+      APP_TARGET_GROUP,
       ['10.0.0.11', '10.0.0.21', '10.0.0.22', '10.0.0.23'].map((id) => ({
         id,
         port: 30000,
@@ -307,9 +293,9 @@ describe('Handler: reconcile', () => {
       })),
     );
     const addMetric = jest.spyOn(deps.metrics, 'addMetric');
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const result = await handler(fixture('scheduled'));
+    const result = await handler(eventFixture('scheduled'));
     // Assess
     expect(result.failures).toEqual([expect.stringContaining('GuardRefusalError')]);
     expect(fake.writes).toEqual([]);
@@ -320,9 +306,9 @@ describe('Handler: reconcile', () => {
   it('skips an ASG result event for an ASG no cluster knows', async () => {
     // Prepare
     const { fake, deps } = world();
-    const event = fixture('asg-terminate-successful');
+    const event = eventFixture('asg-terminate-successful');
     (event.detail as Record<string, unknown>).AutoScalingGroupName = 'other';
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
     const result = await handler(event);
     // Assess
@@ -335,21 +321,24 @@ describe('Handler: reconcile, as the one consumer of a cluster lane', () => {
   it('answers a lifecycle action after its pass, like the lifecycle handler', async () => {
     // Prepare
     const { fake, deps } = world();
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const result = await handler(fixture('lifecycle-launch'));
+    const result = await handler(eventFixture('lifecycle-launch'));
     await settle(deps);
     // Assess
     expect(result.lifecycle.map((o) => o.status)).toEqual(['held']);
-    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+    expect(fake.writes).toEqual([
+      `register ${APP_TARGET_GROUP} 10.0.0.99:30000`,
+      `complete ${EVENT_INSTANCE} CONTINUE`,
+    ]);
   });
 
   it('rejects a malformed lifecycle action, naming the fields, with no call and no retry', async () => {
     // Prepare
     const { fake, deps } = world();
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
-    const result = await handler(fixture('lifecycle-malformed'));
+    const result = await handler(eventFixture('lifecycle-malformed'));
     // Assess
     expect(result.rejected).toEqual([expect.stringContaining('detail.LifecycleActionToken')]);
     expect(fake.writes).toEqual([]);
@@ -360,9 +349,9 @@ describe('Handler: lifecycle, ownership of hooks', () => {
   it('leaves another tool’s hook on a configured ASG to its owner, with no call', async () => {
     // Prepare
     const { fake, deps } = world();
-    const event = fixture('lifecycle-launch');
+    const event = eventFixture('lifecycle-launch');
     (event.detail as Record<string, unknown>).LifecycleHookName = 'node-drainer-launch';
-    const handler = createLifecycleHandler(config, deps);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
     const [outcome] = await handler(event);
     // Assess
@@ -380,13 +369,16 @@ describe('Handler: lifecycle, ownership of hooks', () => {
       ...deps,
       extraSteps: [{ name: 'dns', run: () => Promise.reject(new Error('Route 53 said no')) }],
     };
-    const handler = createLifecycleHandler(config, failing);
+    const handler = createLifecycleHandler(ONE_CLUSTER_CONFIG, failing);
     // Act
-    const [outcome] = await handler(fixture('lifecycle-launch'));
+    const [outcome] = await handler(eventFixture('lifecycle-launch'));
     await settle(failing, 5);
     // Assess
     expect(outcome).toMatchObject({ status: 'held', passError: expect.any(String) });
-    expect(fake.writes).toEqual([`register ${TG} 10.0.0.99:30000`, `complete ${EVENT_INSTANCE} CONTINUE`]);
+    expect(fake.writes).toEqual([
+      `register ${APP_TARGET_GROUP} 10.0.0.99:30000`,
+      `complete ${EVENT_INSTANCE} CONTINUE`,
+    ]);
   });
 });
 
@@ -398,13 +390,13 @@ describe('Handler: reconcile, ASG results', () => {
       asgNode(1),
       { ...asgNode(2), instanceId: EVENT_INSTANCE, privateIp: '10.0.0.99' },
     ]);
-    fake.targets.set(TG, [
+    fake.targets.set(APP_TARGET_GROUP, [
       { id: '10.0.0.11', port: 30000, state: 'healthy' },
       { id: '10.0.0.99', port: 30000, state: 'healthy' },
     ]);
-    const event = fixture('asg-terminate-successful');
+    const event = eventFixture('asg-terminate-successful');
     event['detail-type'] = 'EC2 Instance Terminate Unsuccessful';
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
     // Act
     await handler(event);
     // Assess

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { parseSyncConfig } from '../../../lambdas/domain/config';
 import type { LifecycleHold } from '../../../lambdas/domain/lifecycle-hold';
 import { eventRetryMessage, holdCheckMessage } from '../../../lambdas/domain/product-messages';
 import { lifecycleActionEventSchema } from '../../../lambdas/events/event-schemas';
 import { lifecycleActionOf } from '../../../lambdas/events/event-triggers';
 import { createReconcileHandler } from '../../../lambdas/handlers/reconcile-handler';
 import { MAX_EVENT_ATTEMPTS } from '../../../lambdas/sync/event-passes';
+import { APP_TARGET_GROUP, eventFixture, ONE_CLUSTER_CONFIG } from '../../support/event-fixtures';
 import { asgNode, FakeAws, fakeDeps } from '../../support/fake-aws';
 import { sqsEventOf } from '../../support/fake-queues';
 
@@ -16,24 +14,6 @@ import { sqsEventOf } from '../../support/fake-queues';
  * deployed handler can end without doing its work, each checked for its log line (warn or error), its
  * metric, and its line in the handler's result.
  */
-
-const TG = 'arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/app/0123456789abcdef';
-const config = parseSyncConfig({
-  clusters: [
-    {
-      name: 'prod',
-      nodeSource: { autoScalingGroups: ['my-asg'] },
-      portMappings: [{ name: 'app', targetGroupArn: TG, nodePort: 30000 }],
-    },
-  ],
-});
-
-function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
 
 /** A message on the cluster lane (FIFO, group = cluster) or the wait queue (no group). */
 function sqs(body: unknown, groupId?: string, raw = false): unknown {
@@ -46,7 +26,7 @@ function sqs(body: unknown, groupId?: string, raw = false): unknown {
 }
 
 function heldLaunch(cluster: string, autoScalingGroupName = 'my-asg'): LifecycleHold {
-  const action = lifecycleActionOf(lifecycleActionEventSchema.parse(fixture('lifecycle-launch')));
+  const action = lifecycleActionOf(lifecycleActionEventSchema.parse(eventFixture('lifecycle-launch')));
   return {
     cluster,
     action: { ...action, autoScalingGroupName },
@@ -111,7 +91,7 @@ const ENDINGS: readonly Ending[] = [
   },
   {
     name: 'a lane message whose group names no configured cluster',
-    event: () => sqs(fixture('scheduled'), 'nope'),
+    event: () => sqs(eventFixture('scheduled'), 'nope'),
     level: 'warn',
     message: 'Skipped event',
     metric: 'EventsSkipped',
@@ -120,7 +100,7 @@ const ENDINGS: readonly Ending[] = [
   {
     name: 'an ASG result for an ASG no cluster knows',
     event: () => {
-      const event = fixture('asg-terminate-successful');
+      const event = eventFixture('asg-terminate-successful');
       (event.detail as Record<string, unknown>).AutoScalingGroupName = 'other';
       return sqs(event, 'prod');
     },
@@ -131,14 +111,14 @@ const ENDINGS: readonly Ending[] = [
   },
   {
     name: 'a lifecycle action for an ASG no cluster knows',
-    event: () => sqs(fixture('lifecycle-unknown-asg'), 'prod'),
+    event: () => sqs(eventFixture('lifecycle-unknown-asg'), 'prod'),
     level: 'warn',
     message: 'Skipped lifecycle action',
     metric: 'EventsSkipped',
   },
   {
     name: 'a malformed lifecycle action',
-    event: () => sqs(fixture('lifecycle-malformed'), 'prod'),
+    event: () => sqs(eventFixture('lifecycle-malformed'), 'prod'),
     level: 'error',
     message: 'Rejected a malformed message; it is not retried',
     metric: 'EventsRejected',
@@ -173,7 +153,10 @@ const ENDINGS: readonly Ending[] = [
   {
     name: 'a retried event on the lane of a cluster removed since',
     event: () =>
-      sqs(eventRetryMessage({ cluster: 'gone', event: fixture('spot-interruption'), attempt: 1 }), 'gone'),
+      sqs(
+        eventRetryMessage({ cluster: 'gone', event: eventFixture('spot-interruption'), attempt: 1 }),
+        'gone',
+      ),
     level: 'warn',
     message: 'Skipped event',
     metric: 'EventsSkipped',
@@ -189,7 +172,7 @@ const ENDINGS: readonly Ending[] = [
   },
   {
     name: 'a failed pass of an event without facts (the next trigger repairs it)',
-    event: () => sqs(fixture('scheduled'), 'prod'),
+    event: () => sqs(eventFixture('scheduled'), 'prod'),
     broken: true,
     level: 'error',
     message: 'Reconcile pass failed; the next trigger repairs it',
@@ -198,7 +181,7 @@ const ENDINGS: readonly Ending[] = [
   },
   {
     name: 'a failed pass of an event with facts (retried through the wait queue)',
-    event: () => sqs(fixture('spot-interruption'), 'prod'),
+    event: () => sqs(eventFixture('spot-interruption'), 'prod'),
     broken: true,
     level: 'error',
     message: 'Reconcile pass failed; the event is retried with its facts',
@@ -211,7 +194,7 @@ const ENDINGS: readonly Ending[] = [
       sqs(
         eventRetryMessage({
           cluster: 'prod',
-          event: fixture('spot-interruption'),
+          event: eventFixture('spot-interruption'),
           attempt: MAX_EVENT_ATTEMPTS - 1,
         }),
         'prod',
@@ -229,12 +212,13 @@ describe('Handler: reconcile, no message dropped without a log line and a metric
     // Prepare
     const fake = new FakeAws();
     fake.addGroup('my-asg', [asgNode(1)]);
-    if (ending.broken !== true) fake.targets.set(TG, [{ id: '10.0.0.11', port: 30000, state: 'healthy' }]);
+    if (ending.broken !== true)
+      fake.targets.set(APP_TARGET_GROUP, [{ id: '10.0.0.11', port: 30000, state: 'healthy' }]);
     const deps = fakeDeps(fake);
     const logged = jest.spyOn(deps.logger, ending.level);
     const addMetric = jest.spyOn(deps.metrics, 'addMetric');
     const published = recordPublished(deps.metrics);
-    const handler = createReconcileHandler(config, deps);
+    const handler = createReconcileHandler(ONE_CLUSTER_CONFIG, deps);
 
     // Act
     const result = await handler(ending.event());

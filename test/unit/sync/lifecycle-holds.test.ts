@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseSyncConfig, type SyncConfig } from '../../../lambdas/domain/config';
 import { createReconcileHandler } from '../../../lambdas/handlers/reconcile-handler';
+import { eventFixture } from '../../support/event-fixtures';
 import { asgNode, FakeAws, fakeDeps } from '../../support/fake-aws';
 import { FakeQueues, ManualClock } from '../../support/fake-queues';
 
@@ -33,15 +32,8 @@ function configWith(lifecycle: Record<string, unknown> = {}): SyncConfig {
   });
 }
 
-function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, '../../events', `${name}.json`), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
-
 function lifecycleEvent(kind: 'launch' | 'terminate', clock: ManualClock, token = 'token-1') {
-  const event = fixture(kind === 'launch' ? 'lifecycle-launch' : 'lifecycle-terminate');
+  const event = eventFixture(kind === 'launch' ? 'lifecycle-launch' : 'lifecycle-terminate');
   const detail = event.detail as Record<string, unknown>;
   detail.LifecycleHookName = `nlb-nodeport-sync-prod-${kind}`;
   detail.LifecycleActionToken = token;
@@ -297,12 +289,12 @@ describe('Lifecycle holds: spot interruptions and marks', () => {
   it('keeps a spot-interrupted node out across a later scheduled pass', async () => {
     // Prepare
     const w = world(configWith(), 'InService');
-    const spot = fixture('spot-interruption');
+    const spot = eventFixture('spot-interruption');
     (spot.detail as Record<string, unknown>)['instance-id'] = INSTANCE;
     // Act
     await w.handler(spot);
     const afterWarning = [...w.fake.writes];
-    await w.handler(fixture('scheduled'));
+    await w.handler(eventFixture('scheduled'));
     // Assess: marked and deregistered once; the scheduled pass registers nothing back
     expect(afterWarning).toEqual([
       `tag ${INSTANCE} nlb-nodeport-sync/drain`,
@@ -315,7 +307,7 @@ describe('Lifecycle holds: spot interruptions and marks', () => {
   it('retries a spot warning whose pass failed within seconds, with its facts, until the mark is written', async () => {
     // Prepare
     const w = world(configWith(), 'InService');
-    const spot = fixture('spot-interruption');
+    const spot = eventFixture('spot-interruption');
     (spot.detail as Record<string, unknown>)['instance-id'] = INSTANCE;
     w.fake.failNext.set('describeTargets', 1);
     // Act
@@ -439,7 +431,7 @@ describe('Lifecycle holds: failures never become hook timeouts', () => {
     const w = world(configWith(), 'InService');
     const message = {
       queue: 'lane' as const,
-      body: JSON.stringify(fixture('scheduled')),
+      body: JSON.stringify(eventFixture('scheduled')),
       dueAt: 0,
       groupId: 'nope',
     };
