@@ -5,7 +5,9 @@ import {
   type IpPermission,
   ModifySecurityGroupRulesCommand,
   paginateDescribeSecurityGroupRules,
+  paginateDescribeSecurityGroups,
   RevokeSecurityGroupIngressCommand,
+  type SecurityGroup,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { MissingResourceError } from '../domain/errors';
@@ -16,7 +18,7 @@ import type {
   IngressWriteResult,
   ObservedIngressRule,
   SecurityGroupInfo,
-  SecurityGroupPort,
+  SecurityGroupSearchPort,
 } from '../domain/network-ports';
 import { ec2Client } from './clients';
 
@@ -30,6 +32,8 @@ const GROUP_NOT_FOUND = new Set([
   'InvalidGroupId.Malformed',
 ]);
 const LIMIT = new Set(['RulesPerSecurityGroupLimitExceeded']);
+/** Values of one `group-id` filter per request: EC2 caps the values of a filter (200 is the cap it documents for its describes). */
+const GROUP_IDS_PER_FILTER = 200;
 
 /**
  * EC2 adapter for node security groups.
@@ -39,7 +43,7 @@ const LIMIT = new Set(['RulesPerSecurityGroupLimitExceeded']);
  * @example
  * await new SecurityGroupAdapter().authorizeIngress('sg-1', [rule]);
  */
-export class SecurityGroupAdapter implements SecurityGroupPort {
+export class SecurityGroupAdapter implements SecurityGroupSearchPort {
   /** @param client defaults to the process-wide client; tests inject their own. */
   public constructor(private readonly client: EC2Client = ec2Client()) {}
 
@@ -50,11 +54,56 @@ export class SecurityGroupAdapter implements SecurityGroupPort {
     const output = await this.guard(groupIds.join(', '), () =>
       this.client.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groupIds] })),
     );
-    return (output.SecurityGroups ?? []).map((group) => ({
-      groupId: group.GroupId ?? '',
-      vpcId: group.VpcId,
-      tags: Object.fromEntries((group.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
-    }));
+    return (output.SecurityGroups ?? []).map(toGroupInfo);
+  }
+
+  /**
+   * Every group carrying one of the tag keys, with its tags: one DescribeSecurityGroups whose `tag-key`
+   * filter names them all (EC2 ORs a filter's values), every page. Values are the caller's to check.
+   */
+  public async describeGroupsWithTagKeys(tagKeys: readonly string[]): Promise<SecurityGroupInfo[]> {
+    if (tagKeys.length === 0) return [];
+    const groups: SecurityGroupInfo[] = [];
+    await this.guard(`tagged ${tagKeys.join(' or ')}`, async () => {
+      for await (const page of paginateDescribeSecurityGroups(
+        { client: this.client },
+        { Filters: [{ Name: 'tag-key', Values: [...tagKeys] }] },
+      )) {
+        groups.push(...(page.SecurityGroups ?? []).map(toGroupInfo));
+      }
+    });
+    return groups;
+  }
+
+  /**
+   * The inbound rules of the groups, by group: one DescribeSecurityGroupRules whose `group-id` filter names
+   * them all (up to 200 a request), every page. A group without inbound rules maps to an empty list.
+   */
+  public async describeIngressRulesOf(
+    groupIds: readonly string[],
+  ): Promise<Record<string, ObservedIngressRule[]>> {
+    const ids = [...new Set(groupIds)];
+    const byGroup: Record<string, ObservedIngressRule[]> = Object.fromEntries(ids.map((id) => [id, []]));
+    const chunks = Array.from({ length: Math.ceil(ids.length / GROUP_IDS_PER_FILTER) }, (_, i) =>
+      ids.slice(i * GROUP_IDS_PER_FILTER, (i + 1) * GROUP_IDS_PER_FILTER),
+    );
+    await Promise.all(
+      chunks.map((chunk) =>
+        this.guard(chunk.join(', '), async () => {
+          for await (const page of paginateDescribeSecurityGroupRules(
+            { client: this.client },
+            { Filters: [{ Name: 'group-id', Values: chunk }] },
+          )) {
+            for (const rule of page.SecurityGroupRules ?? []) {
+              const rules = byGroup[rule.GroupId ?? ''];
+              if (rule.IsEgress === true || rules === undefined) continue;
+              rules.push(toObservedRule(rule.GroupId ?? '', rule));
+            }
+          }
+        }),
+      ),
+    );
+    return byGroup;
   }
 
   /** Every inbound rule of the group, one per source, with its rule id and description. */
@@ -190,6 +239,14 @@ export function toPermission(rule: IngressRuleSpec): IpPermission {
   return rule.source.kind === 'cidr'
     ? { ...base, IpRanges: [{ CidrIp: rule.source.cidr, Description: rule.description }] }
     : { ...base, UserIdGroupPairs: [{ GroupId: rule.source.groupId, Description: rule.description }] };
+}
+
+function toGroupInfo(group: SecurityGroup): SecurityGroupInfo {
+  return {
+    groupId: group.GroupId ?? '',
+    vpcId: group.VpcId,
+    tags: Object.fromEntries((group.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+  };
 }
 
 function toObservedRule(groupId: string, rule: SecurityGroupRule): ObservedIngressRule {

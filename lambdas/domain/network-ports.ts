@@ -68,6 +68,23 @@ export interface SecurityGroupPort {
   updateIngressDescription(groupId: string, rule: ObservedIngressRule, description: string): Promise<void>;
 }
 
+/**
+ * {@link SecurityGroupPort} with the reads a reconcile pass sends before it knows its nodes, so that finding
+ * the node group by its tags costs no round trip after discovery (docs/architecture.md, "Pass in waves").
+ */
+export interface SecurityGroupSearchPort extends SecurityGroupPort {
+  /**
+   * Every group carrying one of the tag keys, whatever the value, with its tags: one DescribeSecurityGroups
+   * with a `tag-key` filter (EC2 ORs the values of one filter), every page. The caller checks the values.
+   */
+  describeGroupsWithTagKeys(tagKeys: readonly string[]): Promise<SecurityGroupInfo[]>;
+  /**
+   * The inbound rules of several groups, by group (every group given is a key): one
+   * DescribeSecurityGroupRules with a `group-id` filter naming them all, every page.
+   */
+  describeIngressRulesOf(groupIds: readonly string[]): Promise<Record<string, ObservedIngressRule[]>>;
+}
+
 /** The NLB as the network side needs it. */
 export interface LoadBalancerInfo {
   readonly arn: string;

@@ -2,7 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { PlannedRecordChange } from '../domain/dns-records';
 import { describeRule, type IngressChange } from '../domain/ingress-rules';
-import type { DnsPort, LoadBalancerInfo, LoadBalancerPort, SecurityGroupPort } from '../domain/network-ports';
+import type {
+  DnsPort,
+  LoadBalancerInfo,
+  LoadBalancerPort,
+  SecurityGroupSearchPort,
+} from '../domain/network-ports';
 import { type DnsSyncResult, startDnsReads, syncDns } from './dns-sync';
 import type { ReconcileStep, ReconcileStepInput } from './reconcile-pass';
 import {
@@ -13,7 +18,7 @@ import {
 
 /** The adapters the security-group and DNS steps need. */
 export interface NetworkStepDeps {
-  readonly securityGroups: SecurityGroupPort;
+  readonly securityGroups: SecurityGroupSearchPort;
   readonly loadBalancers: LoadBalancerPort;
   readonly dns: DnsPort;
   readonly logger: Logger;
@@ -75,8 +80,8 @@ function recordLines(result: DnsSyncResult): string[] {
 /**
  * The steps beside the target step of every pass: node security-group ingress and Route 53. Each is a
  * no-op for a cluster without its config section. Their reads that need only the config (the NLB, its
- * interfaces when the source mode needs them, configured groups' rules, the zone and its record sets) go
- * out as the pass starts (`begin`), their plans and writes once the nodes are judged, beside the target
+ * interfaces when the source mode needs them, configured groups' rules or the groups tagged for the cluster
+ * and their rules, the zone and its record sets) go out as the pass starts (`begin`), their plans and writes once the nodes are judged, beside the target
  * writes. Both read the cluster's NLB; the pass hands its steps one object per pass, so the NLB is
  * described once per pass, not once per step.
  */

@@ -3,6 +3,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ClusterConfig, SyncConfig } from '../domain/config';
 import { MissingResourceError, QuotaExceededError } from '../domain/errors';
 import {
+  CLUSTER_TAG_KEY,
   type ConfiguredSourceMode,
   chooseNodeGroups,
   describeRule,
@@ -10,6 +11,7 @@ import {
   type GroupRuleCount,
   type IngressChange,
   type IngressSourceMode,
+  KUBERNETES_CLUSTER_TAG_VALUES,
   type LoadBalancerSourceFacts,
   nextSourceFact,
   nodeGroupCandidates,
@@ -22,7 +24,9 @@ import type {
   IngressRuleSpec,
   LoadBalancerPort,
   ObservedIngressRule,
+  SecurityGroupInfo,
   SecurityGroupPort,
+  SecurityGroupSearchPort,
 } from '../domain/network-ports';
 import type { Node } from '../domain/node';
 import { checkIngressQuotas, SECURITY_GROUP_QUOTAS, type SecurityGroupQuotas } from '../domain/quotas';
@@ -41,7 +45,7 @@ export interface SecurityGroupSyncInput {
 
 /** The adapters {@link syncSecurityGroups} needs. */
 export interface SecurityGroupSyncDeps {
-  readonly securityGroups: SecurityGroupPort;
+  readonly securityGroups: SecurityGroupSearchPort;
   readonly loadBalancers: LoadBalancerPort;
   readonly logger: Logger;
   /** Counts quota refusals (`QuotaRefusals`), on the pass's metrics object (its cluster dimension). */
@@ -86,13 +90,28 @@ export interface SecurityGroupSyncResult {
 /**
  * The reads of a security-group pass that need only the config, sent as the pass starts (beside its
  * discovery): where the NLB's traffic comes from (DescribeLoadBalancers, then the NLB's interfaces or
- * VPC when the source mode needs them) and the inbound rules of configured node groups. Each read's
- * failure surfaces where {@link syncSecurityGroups} awaits it, in the order it always had.
+ * VPC when the source mode needs them) and the inbound rules of configured node groups, or, when the
+ * groups come from the nodes, the groups tagged for the cluster and their rules. Each read's failure
+ * surfaces where {@link syncSecurityGroups} awaits it, in the order it always had.
  */
 export interface SecurityGroupReads {
   readonly source: Promise<ResolvedIngressSource>;
   /** Rules of `securityGroups.groupIds`, by group (absent when the groups come from the nodes). */
   readonly configuredRules?: Promise<Record<string, ObservedIngressRule[]>>;
+  /** When the groups come from the nodes (no `securityGroups.groupIds`): the tag search and its rules. */
+  readonly tagged?: TaggedGroupReads;
+}
+
+/**
+ * The groups tagged for the cluster, searched before the nodes are known, and the rules of those whose tag
+ * marks them as the cluster's, read as soon as the search answers: the group {@link chooseNodeGroups}
+ * picks among the nodes' groups is one of them, so its rules are in hand when the nodes are judged.
+ */
+export interface TaggedGroupReads {
+  /** Every group carrying `nlb-nodeport-sync/cluster` or `kubernetes.io/cluster/<name>`, any value. */
+  readonly groups: Promise<SecurityGroupInfo[]>;
+  /** Rules of the groups tagged for this cluster, by group; rejects when the search or the read failed. */
+  readonly rules: Promise<Record<string, ObservedIngressRule[]>>;
 }
 
 /**
@@ -117,8 +136,51 @@ export function startSecurityGroupReads(
       : resolveSource(arn, settings.source, deps.loadBalancers);
   const configured = configuredGroups(cluster);
   const configuredRules = configured.length > 0 ? readRules(configured, deps.securityGroups) : undefined;
-  for (const read of [source, configuredRules]) read?.catch(() => undefined);
-  return { source, ...(configuredRules !== undefined && { configuredRules }) };
+  const tagged = configured.length > 0 ? undefined : searchTagged(cluster.name, deps.securityGroups);
+  for (const read of [source, configuredRules, tagged?.groups, tagged?.rules]) read?.catch(() => undefined);
+  return {
+    source,
+    ...(configuredRules !== undefined && { configuredRules }),
+    ...(tagged !== undefined && { tagged }),
+  };
+}
+
+/**
+ * Whether the group's tags mark it as the cluster's, as {@link chooseNodeGroups} reads them. Only decides
+ * whose rules are read ahead: the choice is chooseNodeGroups' alone, and a chosen group whose rules were not
+ * read ahead has them read then.
+ */
+function taggedForCluster(clusterName: string, group: SecurityGroupInfo): boolean {
+  return (
+    group.tags[CLUSTER_TAG_KEY] === clusterName ||
+    (KUBERNETES_CLUSTER_TAG_VALUES as readonly string[]).includes(
+      group.tags[kubernetesClusterTag(clusterName)] ?? '',
+    )
+  );
+}
+
+function kubernetesClusterTag(clusterName: string): string {
+  return `kubernetes.io/cluster/${clusterName}`;
+}
+
+/** The tag keys that may mark a group as the cluster's (docs/security-groups.md). */
+function clusterTagKeys(clusterName: string): string[] {
+  return [CLUSTER_TAG_KEY, kubernetesClusterTag(clusterName)];
+}
+
+/**
+ * One DescribeSecurityGroups for the groups carrying either cluster tag key (one `tag-key` filter; the values
+ * are checked here, since `nlb-nodeport-sync/cluster` is shared by every cluster), then, as soon as it
+ * answers, one DescribeSecurityGroupRules for those tagged for this cluster. A group tagged for the cluster
+ * that no node carries has its rules read for nothing, in the same call: no call more.
+ */
+function searchTagged(clusterName: string, port: SecurityGroupSearchPort): TaggedGroupReads {
+  const groups = port.describeGroupsWithTagKeys(clusterTagKeys(clusterName));
+  const rules = groups.then((found) => {
+    const ids = found.filter((group) => taggedForCluster(clusterName, group)).map((g) => g.groupId);
+    return ids.length === 0 ? {} : port.describeIngressRulesOf(ids);
+  });
+  return { groups, rules };
 }
 
 /** Asks the NLB what the source mode needs, one fact after another, and resolves the source. */
@@ -187,8 +249,9 @@ export async function syncSecurityGroups(
   if (settings === undefined) return empty('no securityGroups config');
   if (!settings.enabled) return empty('securityGroups.enabled is false');
 
-  const groupIds = await nodeGroups(cluster, nodes, deps.securityGroups);
-  if (groupIds.length === 0) {
+  const configured = configuredGroups(cluster);
+  const candidates = configured.length > 0 ? configured : nodeGroupCandidates(nodes);
+  if (candidates.length === 0) {
     const warning = `cluster "${cluster.name}" has no desired node to find its security group from; rules left as they are`;
     deps.logger.warn(warning, { cluster: cluster.name });
     return empty('no node security group known', [warning]);
@@ -196,6 +259,8 @@ export async function syncSecurityGroups(
 
   const started = reads ?? startSecurityGroupReads(input, deps);
   if (started === undefined) return empty('securityGroups.enabled is false');
+  const groupIds =
+    configured.length > 0 ? configured : await chooseFromSearch(cluster.name, candidates, started, deps);
   const source = await started.source;
   const desired = desireIngress({ ownerId: config.ownerId, cluster, source });
   // A raised account quota comes from the config; AWS's default otherwise.
@@ -203,7 +268,7 @@ export async function syncSecurityGroups(
     inboundRulesPerGroup:
       cluster.securityGroups?.inboundRuleQuota ?? SECURITY_GROUP_QUOTAS.inboundRulesPerGroup,
   };
-  const observed = await (started.configuredRules ?? readRules(groupIds, deps.securityGroups));
+  const observed = await observedRules(groupIds, started, deps.securityGroups);
   const plan = planIngress({
     ownerId: config.ownerId,
     clusterName: cluster.name,
@@ -274,18 +339,44 @@ export async function syncSecurityGroups(
   return result;
 }
 
-async function nodeGroups(
-  cluster: ClusterConfig,
-  nodes: readonly Node[],
-  port: SecurityGroupPort,
+/**
+ * Chooses among the nodes' groups (the candidates) from the tag search: a candidate it did not return
+ * carries neither cluster tag key. A lone candidate needs the cluster tag too (docs/security-groups.md): the
+ * deployed role may write only to tagged groups, so an untagged one would fail with AccessDenied after the
+ * pass's first writes.
+ */
+async function chooseFromSearch(
+  clusterName: string,
+  candidates: readonly string[],
+  reads: SecurityGroupReads,
+  deps: Pick<SecurityGroupSyncDeps, 'securityGroups'>,
 ): Promise<string[]> {
-  const configured = configuredGroups(cluster);
-  if (configured.length > 0) return configured;
-  const candidates = nodeGroupCandidates(nodes);
-  if (candidates.length === 0) return candidates;
-  // A lone candidate needs the cluster tag too (docs/security-groups.md): the deployed role may write only
-  // to tagged groups, so an untagged one would fail with AccessDenied after the pass's first writes.
-  return chooseNodeGroups(cluster.name, await port.describeGroups(candidates));
+  // Reads started for the cluster hold the search; any others (a caller's own) are searched now.
+  const search =
+    reads.tagged?.groups ?? deps.securityGroups.describeGroupsWithTagKeys(clusterTagKeys(clusterName));
+  const found = new Map((await search).map((group) => [group.groupId, group]));
+  return chooseNodeGroups(
+    clusterName,
+    candidates.map((groupId) => found.get(groupId) ?? { groupId, tags: {} }),
+  );
+}
+
+/**
+ * The managed groups' inbound rules: the configured groups' read, else the read sent after the tag search
+ * when it holds every chosen group; else (it failed, or the choice fell outside it) read now, so a failure
+ * is the chosen groups' own read failing, as it always was.
+ */
+async function observedRules(
+  groupIds: readonly string[],
+  reads: SecurityGroupReads,
+  port: SecurityGroupSearchPort,
+): Promise<Record<string, ObservedIngressRule[]>> {
+  if (reads.configuredRules !== undefined) return reads.configuredRules;
+  const ahead = await reads.tagged?.rules.catch(() => undefined);
+  if (ahead !== undefined && groupIds.every((id) => ahead[id] !== undefined)) {
+    return Object.fromEntries(groupIds.map((id) => [id, ahead[id] ?? []]));
+  }
+  return readRules(groupIds, port);
 }
 
 /**

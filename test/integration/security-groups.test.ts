@@ -416,6 +416,60 @@ describe('Use case: syncSecurityGroups against moto', () => {
   );
 
   it(
+    'finds the node group by its tag among groups of other clusters and tag values, one tag-key search',
+    isolated(async () => {
+      // Prepare: the node group carries nlb-nodeport-sync/cluster=it; the nodes also carry another cluster's
+      // group, and the VPC holds a group whose kubernetes.io/cluster/it value marks nothing, and an untagged one
+      const { world, config, cluster } = await scene();
+      const { ec2 } = worldClients(motoEndpoint());
+      const group = async (name: string, tags: Record<string, string>) => {
+        const created = await ec2.send(
+          new CreateSecurityGroupCommand({
+            GroupName: name,
+            Description: name,
+            VpcId: world.vpcId,
+            TagSpecifications: [
+              {
+                ResourceType: 'security-group',
+                Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+              },
+            ],
+          }),
+        );
+        return created.GroupId as string;
+      };
+      const blue = await group('blue', { 'nlb-nodeport-sync/cluster': 'blue' });
+      const odd = await group('odd', { 'kubernetes.io/cluster/it': 'unknown' });
+      await group('plain', { team: 'it' });
+      const nodes = (await desiredNodes(cluster)).map((node) => ({
+        ...node,
+        securityGroupIds: [...node.securityGroupIds, blue],
+      }));
+      const adapter = securityGroupAdapter();
+
+      // Act
+      const found = await adapter.describeGroupsWithTagKeys([
+        'nlb-nodeport-sync/cluster',
+        'kubernetes.io/cluster/it',
+      ]);
+      const result = await syncSecurityGroups(
+        { config, cluster, nodes },
+        { securityGroups: adapter, loadBalancers: new LoadBalancerAdapter(), logger, metrics },
+      );
+      const rules = await adapter.describeIngressRulesOf([world.securityGroupId, blue]);
+
+      // Assess
+      expect(found.map((g) => g.groupId).sort()).toEqual([world.securityGroupId, blue, odd].sort());
+      expect(result.groupIds).toEqual([world.securityGroupId]);
+      expect(rules[blue]).toEqual([]);
+      expect(rules[world.securityGroupId]?.map((r) => `${r.fromPort}-${r.toPort}`).sort()).toEqual(
+        (await ingress(world.securityGroupId)).map((r) => `${r.FromPort}-${r.ToPort}`).sort(),
+      );
+      expect(rules[world.securityGroupId]?.length).toBeGreaterThan(0);
+    }),
+  );
+
+  it(
     'moto deviation: a group-referencing rule revoked by permissions needs its description in moto, not on AWS',
     isolated(async () => {
       // Prepare

@@ -6,6 +6,7 @@ import {
   EC2ServiceException,
   ModifySecurityGroupRulesCommand,
   RevokeSecurityGroupIngressCommand,
+  type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -33,6 +34,14 @@ const FROM_CIDR: IngressRuleSpec = {
   description: DESCRIPTION,
 };
 const OBSERVED: ObservedIngressRule = { ...FROM_CIDR, ruleId: 'sgr-1', groupId: 'sg-0node' };
+/** An inbound rule as DescribeSecurityGroupRules answers it. */
+const RAW_RULE: SecurityGroupRule = {
+  IsEgress: false,
+  IpProtocol: 'tcp',
+  FromPort: 30080,
+  ToPort: 30080,
+  CidrIpv4: '10.0.0.0/16',
+};
 
 function ec2Error(code: string): EC2ServiceException {
   return new EC2ServiceException({
@@ -165,6 +174,115 @@ describe('Class: SecurityGroupAdapter', () => {
       expect(groups).toEqual([
         { groupId: 'sg-1', vpcId: 'vpc-1', tags: { 'kubernetes.io/cluster/blue': 'owned' } },
       ]);
+    });
+  });
+
+  describe('Method: describeGroupsWithTagKeys', () => {
+    it('sends one tag-key filter naming every key, reads every page, and returns the groups with their tags', async () => {
+      // Prepare
+      ec2
+        .on(DescribeSecurityGroupsCommand)
+        .resolvesOnce({
+          SecurityGroups: [
+            { GroupId: 'sg-1', VpcId: 'vpc-1', Tags: [{ Key: 'nlb-nodeport-sync/cluster', Value: 'blue' }] },
+          ],
+          NextToken: 'page-2',
+        })
+        .resolvesOnce({
+          SecurityGroups: [
+            {
+              GroupId: 'sg-2',
+              VpcId: 'vpc-1',
+              Tags: [{ Key: 'kubernetes.io/cluster/blue', Value: 'owned' }],
+            },
+          ],
+        });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const groups = await adapter.describeGroupsWithTagKeys([
+        'nlb-nodeport-sync/cluster',
+        'kubernetes.io/cluster/blue',
+      ]);
+
+      // Assess
+      expect(groups).toEqual([
+        { groupId: 'sg-1', vpcId: 'vpc-1', tags: { 'nlb-nodeport-sync/cluster': 'blue' } },
+        { groupId: 'sg-2', vpcId: 'vpc-1', tags: { 'kubernetes.io/cluster/blue': 'owned' } },
+      ]);
+      expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 2);
+      // The paginator reuses one input object (NextToken is set on it later): match the filter exactly.
+      expect(ec2).toHaveReceivedNthCommandWith(1, DescribeSecurityGroupsCommand, {
+        Filters: [{ Name: 'tag-key', Values: ['nlb-nodeport-sync/cluster', 'kubernetes.io/cluster/blue'] }],
+      });
+      expect(ec2).toHaveReceivedNthCommandWith(2, DescribeSecurityGroupsCommand, { NextToken: 'page-2' });
+    });
+
+    it('makes no call for no key', async () => {
+      // Prepare
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const groups = await adapter.describeGroupsWithTagKeys([]);
+
+      // Assess
+      expect(groups).toEqual([]);
+      expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupsCommand, 0);
+    });
+  });
+
+  describe('Method: describeIngressRulesOf', () => {
+    it('reads the rules of every group with one group-id filter, by group, a group without rules included', async () => {
+      // Prepare
+      ec2.on(DescribeSecurityGroupRulesCommand).resolves({
+        SecurityGroupRules: [
+          { ...RAW_RULE, SecurityGroupRuleId: 'sgr-1', GroupId: 'sg-0node' },
+          { ...RAW_RULE, SecurityGroupRuleId: 'sgr-e', GroupId: 'sg-0node', IsEgress: true },
+          { ...RAW_RULE, SecurityGroupRuleId: 'sgr-2', GroupId: 'sg-0other' },
+        ],
+      });
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const rules = await adapter.describeIngressRulesOf(['sg-0node', 'sg-0other', 'sg-0empty']);
+
+      // Assess
+      expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupRulesCommand, 1);
+      expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)[0]?.args[0].input).toEqual({
+        Filters: [{ Name: 'group-id', Values: ['sg-0node', 'sg-0other', 'sg-0empty'] }],
+      });
+      expect(rules).toEqual({
+        'sg-0node': [expect.objectContaining({ ruleId: 'sgr-1', groupId: 'sg-0node' })],
+        'sg-0other': [expect.objectContaining({ ruleId: 'sgr-2', groupId: 'sg-0other' })],
+        'sg-0empty': [],
+      });
+    });
+
+    it('sends at most 200 groups a request, the requests together', async () => {
+      // Prepare
+      ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+      const ids = Array.from({ length: 201 }, (_, i) => `sg-${i.toString(16).padStart(17, '0')}`);
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act
+      const rules = await adapter.describeIngressRulesOf(ids);
+
+      // Assess
+      expect(Object.keys(rules)).toHaveLength(201);
+      expect(
+        ec2
+          .commandCalls(DescribeSecurityGroupRulesCommand)
+          .map((c) => c.args[0].input.Filters?.[0]?.Values?.length),
+      ).toEqual([200, 1]);
+    });
+
+    it('turns an unknown group into a MissingResourceError', async () => {
+      // Prepare
+      ec2.on(DescribeSecurityGroupRulesCommand).rejects(ec2Error('InvalidGroup.NotFound'));
+      const adapter = new SecurityGroupAdapter(client);
+
+      // Act & Assess
+      await expect(adapter.describeIngressRulesOf(['sg-0gone'])).rejects.toThrow(MissingResourceError);
     });
   });
 

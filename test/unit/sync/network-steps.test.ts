@@ -3,7 +3,7 @@ import type {
   DnsPort,
   LoadBalancerInfo,
   LoadBalancerPort,
-  SecurityGroupPort,
+  SecurityGroupSearchPort,
 } from '../../../lambdas/domain/network-ports';
 import { judgeNodes } from '../../../lambdas/domain/target-plan';
 import { networkSteps } from '../../../lambdas/sync/network-steps';
@@ -47,9 +47,11 @@ function ports() {
     describePrivateIps: jest.fn(async () => []),
     describeVpcCidrs: jest.fn(async () => ['10.0.0.0/16']),
   };
-  const securityGroups: SecurityGroupPort = {
+  const securityGroups: SecurityGroupSearchPort = {
     describeGroups: async (ids) => ids.map((groupId) => ({ groupId, tags: {} })),
+    describeGroupsWithTagKeys: async () => [],
     describeIngressRules: async () => [],
+    describeIngressRulesOf: async (ids) => Object.fromEntries(ids.map((id) => [id, []])),
     authorizeIngress: async (_id, rules) => ({ done: rules.length, alreadyDone: 0 }),
     revokeIngress: async (_id, rules) => ({ done: rules.length, alreadyDone: 0 }),
     updateIngressDescription: async () => undefined,

@@ -32,7 +32,8 @@ import type {
   LoadBalancerPort,
   ObservedIngressRule,
   RecordSet,
-  SecurityGroupPort,
+  SecurityGroupInfo,
+  SecurityGroupSearchPort,
 } from '../../../lambdas/domain/network-ports';
 import { handleLifecycleAction } from '../../../lambdas/sync/lifecycle-action';
 import { networkSteps } from '../../../lambdas/sync/network-steps';
@@ -58,13 +59,25 @@ const ASG = 'workers';
 const NLB_ARN =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ingress/50dc6c495c0c9188';
 const NODE_GROUP = 'sg-0123456789abcdef0';
+/** The account's groups carrying a cluster tag key: the node group (tagged for prod) and another cluster's. */
+const TAGGED_GROUPS: readonly SecurityGroupInfo[] = [
+  { groupId: NODE_GROUP, vpcId: 'vpc-1', tags: { 'nlb-nodeport-sync/cluster': 'prod' } },
+  { groupId: 'sg-0bbbbbbbbbbbbbbb0', vpcId: 'vpc-1', tags: { 'nlb-nodeport-sync/cluster': 'blue' } },
+];
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
 
 function groupArn(i: number): string {
   return `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg${i}/0123456789abcde${i}`;
 }
 
-function configWith(launchGate: 'healthy' | 'registered' = 'healthy'): SyncConfig {
+/**
+ * @param nodeGroupFrom - `config`: `securityGroups.groupIds` names the node group; `nodes`: none does, the
+ *   pass finds it among the nodes' groups by its cluster tag (the default config)
+ */
+function configWith(
+  launchGate: 'healthy' | 'registered' = 'healthy',
+  nodeGroupFrom: 'config' | 'nodes' = 'config',
+): SyncConfig {
   return parseSyncConfig({
     clusters: [
       {
@@ -77,7 +90,7 @@ function configWith(launchGate: 'healthy' | 'registered' = 'healthy'): SyncConfi
           nodePort: 30000 + i,
           targetType: i % 2 === 0 ? 'ip' : 'instance',
         })),
-        securityGroups: { groupIds: [NODE_GROUP] },
+        securityGroups: nodeGroupFrom === 'config' ? { groupIds: [NODE_GROUP] } : {},
         dns: { hostedZoneId: 'Z1', aliasNames: ['proxy.example.com'], nodeRecordName: 'nodes.example.com' },
         lifecycle: { launchGate },
       },
@@ -349,7 +362,7 @@ class World {
     };
   }
 
-  private securityGroupPort(): SecurityGroupPort {
+  private securityGroupPort(): SecurityGroupSearchPort {
     const write = (op: string, apply: () => void) =>
       this.rt.call(op, () => {
         this.writes.push(op);
@@ -358,10 +371,23 @@ class World {
     return {
       describeGroups: (ids) =>
         this.rt.call('DescribeSecurityGroups', () =>
-          ids.map((groupId) => ({ groupId, vpcId: 'vpc-1', tags: {} })),
+          ids.map(
+            (groupId) =>
+              TAGGED_GROUPS.find((g) => g.groupId === groupId) ?? { groupId, vpcId: 'vpc-1', tags: {} },
+          ),
+        ),
+      describeGroupsWithTagKeys: (keys) =>
+        this.rt.call('DescribeSecurityGroups', () =>
+          TAGGED_GROUPS.filter((g) => keys.some((key) => key in g.tags)),
         ),
       describeIngressRules: (groupId) =>
         this.rt.call('DescribeSecurityGroupRules', () => this.rules.filter((r) => r.groupId === groupId)),
+      describeIngressRulesOf: (ids) =>
+        this.rt.call(
+          'DescribeSecurityGroupRules',
+          () => Object.fromEntries(ids.map((id) => [id, this.rules.filter((r) => r.groupId === id)])),
+          ids.join(' '),
+        ),
       authorizeIngress: async (groupId, specs: readonly IngressRuleSpec[]) => {
         await write('AuthorizeSecurityGroupIngress', () => {
           for (const spec of specs) this.rules.push({ ...spec, groupId, ruleId: `sgr-${this.nextRule++}` });
@@ -467,6 +493,32 @@ describe('Reconcile pass in waves: sequential round trips at 250 nodes x 6 group
       ].sort(),
     );
     expect(world.rt.rounds).toBe(1);
+  });
+
+  it('finds the node group from the nodes by its tag and reads its rules beside discovery: a no-op in 2 round trips', async () => {
+    // Prepare: no securityGroups.groupIds (the default config)
+    const config = configWith('healthy', 'nodes');
+    const world = new World(NODES);
+    const cluster = config.clusters[0];
+    if (cluster === undefined) throw new Error('no cluster');
+    await reconcileCluster(config, cluster, world.deps(), { trigger: 'converge' });
+    const converge = { targetStep: targetStepRounds(world), pass: world.rt.rounds };
+    const authorized = world.rt.roundsOf('AuthorizeSecurityGroupIngress');
+    world.resetCounts();
+    // Act
+    const report = await reconcileCluster(config, cluster, world.deps(), { trigger: 'no-op' });
+    // Assess: one tag search beside discovery, then one rule read of the group tagged for prod
+    expect(report.changes).toEqual([]);
+    expect(world.writes).toEqual([]);
+    expect(world.rt.roundsOf('DescribeSecurityGroups')).toEqual([1]);
+    expect(world.rt.roundsOf('DescribeSecurityGroupRules')).toEqual([2]);
+    expect(world.rt.calls.find((c) => c.op === 'DescribeSecurityGroupRules')?.detail).toBe(NODE_GROUP);
+    expect(world.rt.roundsOf('DescribeInstances')).toEqual([1]);
+    expect({ converge, authorized, noOp: world.rt.rounds }).toEqual({
+      converge: { targetStep: 2, pass: 3 },
+      authorized: [3],
+      noOp: 2,
+    });
   });
 
   it('registers a launching node in every group by the 2nd round trip and answers (gate registered) in the 3rd', async () => {
