@@ -103,8 +103,8 @@ export interface PassShape {
  *   needs no call of its own.
  * - Target health: DescribeTargetHealth has no pagination and takes one group.
  * - Target writes: 200 targets a call, per group.
- * - Security groups: one DescribeSecurityGroups for the candidates' tags (only when the groups are found by
- *   their tags), one DescribeVpcs for a VPC-CIDR source, the rules of all groups in one
+ * - Security groups: one DescribeSecurityGroups searching the groups tagged for the cluster (only when the
+ *   groups are found by their tags: a `tag-key` filter, as the pass starts), one DescribeVpcs for a VPC-CIDR source, the rules of all groups in one
  *   DescribeSecurityGroupRules (a `group-id` filter takes them all), 1,000 a page; one authorize, rewrite or
  *   revoke per group that needs it (each call takes one group).
  * - Route 53: GetHostedZone (the zone's name, which every managed name must lie in), the record sets, 300 a

@@ -81,9 +81,11 @@ export async function readOwnedRules(
     const nodes: Node[] =
       desiredInstanceIds.length > 0 ? await ports.ec2.describeInstancesById(desiredInstanceIds) : [];
     const candidates = nodeGroupCandidates(nodes);
+    // Chosen as a pass chooses: a lone candidate must carry the cluster's tag too (a pass refuses it
+    // otherwise, so its rules are not the product's to show).
     groupIds =
-      candidates.length <= 1
-        ? candidates
+      candidates.length === 0
+        ? []
         : chooseNodeGroups(cluster.name, await ports.securityGroups.describeGroups(candidates));
   }
   const perGroup = await Promise.all(groupIds.map((id) => ports.securityGroups.describeIngressRules(id)));

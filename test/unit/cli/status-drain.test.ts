@@ -38,12 +38,19 @@ function configFile(cluster: Record<string, unknown>): string {
   return path;
 }
 
-/** Security groups and Route 53 as the inventory reads them: fixed rules and record sets. */
-function network(rules: ObservedIngressRule[], records: RecordSet[]): InventoryPorts {
+/**
+ * Security groups and Route 53 as the inventory reads them: fixed rules and record sets; every group
+ * carries the cluster's tag unless `tags` says otherwise.
+ */
+function network(
+  rules: ObservedIngressRule[],
+  records: RecordSet[],
+  tags: Record<string, string> = { 'nlb-nodeport-sync/cluster': 'prod' },
+): InventoryPorts {
   const unused = () => Promise.reject(new Error('status writes nothing'));
   return {
     securityGroups: {
-      describeGroups: async (ids) => ids.map((groupId) => ({ groupId, tags: {} })),
+      describeGroups: async (ids) => ids.map((groupId) => ({ groupId, tags })),
       describeIngressRules: async (groupId) => rules.filter((r) => r.groupId === groupId),
       authorizeIngress: unused,
       revokeIngress: unused,
@@ -162,6 +169,34 @@ describe('CLI status: owned rules, managed records, held lifecycle actions', () 
     expect(human.stdout).toContain(
       `${asgNode(2).instanceId} (my-asg, Pending:Wait) launch: waits for healthy in every group (launchGate), now: a: initial`,
     );
+  });
+
+  it('shows no rules of a lone node group without the cluster tag, as a pass refuses it: a read error', async () => {
+    // Prepare
+    const clock = new ManualClock();
+    const fake = new FakeAws();
+    fake.addGroup('my-asg', [asgNode(1)]);
+    fake.targets.set(TG, [{ id: '10.0.0.11', port: 30000, state: 'healthy' }]);
+    const owned = ruleDescription('nlb-nodeport-sync', 'prod', ['health', 'traffic']);
+    const config = configFile({
+      ...CLUSTER,
+      loadBalancer: {
+        arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/nlb/0123456789abcdef',
+      },
+      securityGroups: { source: 'vpc-cidr' },
+    });
+    // Act
+    const json = await run(
+      ['status', '--json', '--config', config],
+      fake,
+      clock,
+      network([rule('sgr-1', 30000, owned)], [], {}),
+    );
+    // Assess
+    expect(json.code).toBe(EXIT.error);
+    const [cluster] = statusDocumentSchema.parse(JSON.parse(json.stdout)).clusters;
+    expect(json.stdout).not.toContain('sgr-1');
+    expect(cluster?.securityGroups.readError).toMatch(/none is tagged nlb-nodeport-sync\/cluster=prod/);
   });
 
   it('a launch whose target is missing waits for a pass; one that is healthy is ready to be answered', async () => {
