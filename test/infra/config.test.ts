@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSyncApp } from '../../infra/app';
@@ -50,16 +50,22 @@ describe('Function: createSyncApp', () => {
       const outdir = mkdtempSync(join(tmpdir(), 'nlb-sync-bad-'));
 
       // Act
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          CDK_OUTDIR: outdir,
-          CDK_CONTEXT_JSON: JSON.stringify({ config: FIXTURES.bad, ...NO_BUNDLING }),
-        },
-        timeout: 60_000,
-      });
+      const run = (() => {
+        try {
+          return spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+            cwd: ROOT,
+            encoding: 'utf8',
+            env: {
+              ...process.env,
+              CDK_OUTDIR: outdir,
+              CDK_CONTEXT_JSON: JSON.stringify({ config: FIXTURES.bad, ...NO_BUNDLING }),
+            },
+            timeout: 60_000,
+          });
+        } finally {
+          rmSync(outdir, { recursive: true, force: true });
+        }
+      })();
 
       // Assess
       expect(run.status).toBe(1);

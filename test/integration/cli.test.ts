@@ -42,6 +42,8 @@ interface Run {
 function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Run> {
   const base: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
+    // tsx keeps its cache in the temporary directory: the test run's scratch one, not /tmp.
+    TMPDIR: tmpdir(),
     HOME: workDir,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
@@ -77,6 +79,7 @@ function spawnCli(args: readonly string[]): {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
+      TMPDIR: tmpdir(),
       HOME: workDir,
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
