@@ -441,6 +441,19 @@ export function nodeGroupCandidates(nodes: readonly Pick<Node, 'securityGroupIds
 export const KUBERNETES_CLUSTER_TAG_VALUES = ['owned', 'shared'] as const;
 
 /**
+ * Whether a group's tags mark it as the cluster's: `nlb-nodeport-sync/cluster=<name>`, or
+ * `kubernetes.io/cluster/<name>` = `owned|shared` (the values the deployed role's condition admits).
+ */
+export function isTaggedForCluster(clusterName: string, group: Pick<SecurityGroupInfo, 'tags'>): boolean {
+  return (
+    group.tags[CLUSTER_TAG_KEY] === clusterName ||
+    (KUBERNETES_CLUSTER_TAG_VALUES as readonly string[]).includes(
+      group.tags[`kubernetes.io/cluster/${clusterName}`] ?? '',
+    )
+  );
+}
+
+/**
  * Chooses the node group to manage among the candidates: the one tagged for the cluster
  * (`nlb-nodeport-sync/cluster=<name>` or `kubernetes.io/cluster/<name>`). A lone untagged candidate is
  * refused too: the deployed role may only change groups carrying one of these tags (docs/iam.md), so
@@ -452,11 +465,7 @@ export function chooseNodeGroups(clusterName: string, candidates: readonly Secur
   if (ids.length === 0) return ids;
   const kubernetesTag = `kubernetes.io/cluster/${clusterName}`;
   const tagged = candidates
-    .filter(
-      (group) =>
-        group.tags[CLUSTER_TAG_KEY] === clusterName ||
-        (KUBERNETES_CLUSTER_TAG_VALUES as readonly string[]).includes(group.tags[kubernetesTag] ?? ''),
-    )
+    .filter((group) => isTaggedForCluster(clusterName, group))
     .map((group) => group.groupId)
     .sort();
   if (tagged.length === 1) return tagged;

@@ -11,7 +11,7 @@ import {
   type GroupRuleCount,
   type IngressChange,
   type IngressSourceMode,
-  KUBERNETES_CLUSTER_TAG_VALUES,
+  isTaggedForCluster,
   type LoadBalancerSourceFacts,
   nextSourceFact,
   nodeGroupCandidates,
@@ -145,20 +145,6 @@ export function startSecurityGroupReads(
   };
 }
 
-/**
- * Whether the group's tags mark it as the cluster's, as {@link chooseNodeGroups} reads them. Only decides
- * whose rules are read ahead: the choice is chooseNodeGroups' alone, and a chosen group whose rules were not
- * read ahead has them read then.
- */
-function taggedForCluster(clusterName: string, group: SecurityGroupInfo): boolean {
-  return (
-    group.tags[CLUSTER_TAG_KEY] === clusterName ||
-    (KUBERNETES_CLUSTER_TAG_VALUES as readonly string[]).includes(
-      group.tags[kubernetesClusterTag(clusterName)] ?? '',
-    )
-  );
-}
-
 function kubernetesClusterTag(clusterName: string): string {
   return `kubernetes.io/cluster/${clusterName}`;
 }
@@ -177,7 +163,7 @@ function clusterTagKeys(clusterName: string): string[] {
 function searchTagged(clusterName: string, port: SecurityGroupSearchPort): TaggedGroupReads {
   const groups = port.describeGroupsWithTagKeys(clusterTagKeys(clusterName));
   const rules = groups.then((found) => {
-    const ids = found.filter((group) => taggedForCluster(clusterName, group)).map((g) => g.groupId);
+    const ids = found.filter((group) => isTaggedForCluster(clusterName, group)).map((g) => g.groupId);
     return ids.length === 0 ? {} : port.describeIngressRulesOf(ids);
   });
   return { groups, rules };
