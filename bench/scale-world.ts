@@ -21,11 +21,7 @@ import {
   DescribeImagesCommand,
   DescribeSecurityGroupRulesCommand,
 } from '@aws-sdk/client-ec2';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateTargetGroupCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateHostedZoneCommand,
   ListResourceRecordSetsCommand,
@@ -36,7 +32,9 @@ import { parseSyncConfig, type SyncConfig } from '../lambdas/domain/config';
 import { lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';
 import {
   asgInstances,
+  createTcpListener,
   describeGroupTargets,
+  required,
   type WorldInstance,
   worldClients,
 } from '../test/support/moto-world';
@@ -179,25 +177,14 @@ export async function buildScaleWorld(endpoint: string, nodes: number): Promise<
   const loadBalancerArn = required(loadBalancer.LoadBalancers?.[0]?.LoadBalancerArn, 'LoadBalancerArn');
   const targetGroups: ScaleTargetGroup[] = [];
   for (const port of PORTS) {
-    const created = await elbv2.send(
-      new CreateTargetGroupCommand({
-        Name: `bench-${port.name}`,
-        Protocol: 'TCP',
-        Port: port.nodePort,
-        VpcId: vpcId,
-        TargetType: port.targetType,
-        HealthCheckProtocol: 'TCP',
-      }),
-    );
-    const arn = required(created.TargetGroups?.[0]?.TargetGroupArn, 'TargetGroupArn');
-    await elbv2.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: loadBalancerArn,
-        Protocol: 'TCP',
-        Port: port.listenerPort,
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: arn }],
-      }),
-    );
+    const arn = await createTcpListener(elbv2, {
+      loadBalancerArn,
+      vpcId,
+      name: `bench-${port.name}`,
+      listenerPort: port.listenerPort,
+      nodePort: port.nodePort,
+      targetType: port.targetType,
+    });
     targetGroups.push({ arn, nodePort: port.nodePort, targetType: port.targetType });
   }
   const zone = await route53(endpoint).send(
@@ -355,9 +342,4 @@ function route53(endpoint: string): Route53Client {
     region: 'us-east-1',
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   });
-}
-
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`moto's answer has no ${what}`);
-  return value;
 }

@@ -28,12 +28,7 @@ import {
   DescribeSecurityGroupRulesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  CreateTargetGroupCommand,
-  RegisterTargetsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateLoadBalancerCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
@@ -41,7 +36,13 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { lifecycleHookName } from '../lambdas/domain/lifecycle-hooks';
-import { describeGroupTargets, type WorldTarget, worldClients } from '../test/support/moto-world';
+import {
+  createTcpListener,
+  describeGroupTargets,
+  required,
+  type WorldTarget,
+  worldClients,
+} from '../test/support/moto-world';
 
 import { REGION } from './demo-settings';
 export const CLUSTER = 'prod';
@@ -128,11 +129,6 @@ function route53Client(endpoint: string): Route53Client {
     region: REGION,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   });
-}
-
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`moto's answer has no ${what}`);
-  return value;
 }
 
 /** Builds the account; `nodes` is the initial size of each node group. */
@@ -247,30 +243,14 @@ export async function buildAccount(
   const ports: DemoPort[] = [];
   for (const port of PORTS) {
     const targetGroupName = `${CLUSTER}-${port.mapping}`;
-    const targetGroupArn = required(
-      (
-        await elbv2.send(
-          new CreateTargetGroupCommand({
-            Name: targetGroupName,
-            Protocol: 'TCP',
-            Port: port.nodePort,
-            VpcId: vpcId,
-            TargetType: port.targetType,
-            HealthCheckProtocol: 'TCP',
-            HealthCheckPort: 'traffic-port',
-          }),
-        )
-      ).TargetGroups?.[0]?.TargetGroupArn,
-      'TargetGroupArn',
-    );
-    await elbv2.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: loadBalancerArn,
-        Protocol: 'TCP',
-        Port: port.listenerPort,
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
-      }),
-    );
+    const targetGroupArn = await createTcpListener(elbv2, {
+      loadBalancerArn,
+      vpcId,
+      name: targetGroupName,
+      listenerPort: port.listenerPort,
+      nodePort: port.nodePort,
+      targetType: port.targetType,
+    });
     ports.push({ ...port, targetGroupName, targetGroupArn });
   }
   // Not the product's: a canary VM registered by another team, listed in the config as preserved.

@@ -38,9 +38,9 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs the CLI; `env` replaces the AWS part of the environment (credentials `testing` unless overridden). */
-function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const base: NodeJS.ProcessEnv = {
+/** A CLI child's environment: credentials `testing`, no AWS config files, nothing from the user's shell. */
+function baseEnv(): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     // tsx keeps its cache in the temporary directory: the test run's scratch one, not /tmp.
     TMPDIR: tmpdir(),
@@ -52,7 +52,11 @@ function cli(args: readonly string[], env: Record<string, string | undefined> = 
     AWS_CONFIG_FILE: join(workDir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(workDir, 'no-aws-credentials'),
   };
-  const childEnv: NodeJS.ProcessEnv = { ...base };
+}
+
+/** Runs the CLI; `env` replaces the AWS part of the environment (credentials `testing` unless overridden). */
+function cli(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = baseEnv();
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete childEnv[key];
     else childEnv[key] = value;
@@ -77,17 +81,7 @@ function spawnCli(args: readonly string[]): {
 } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', ...args], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      TMPDIR: tmpdir(),
-      HOME: workDir,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_CONFIG_FILE: join(workDir, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(workDir, 'no-aws-credentials'),
-    },
+    env: baseEnv(),
     timeout: CLI_TIMEOUT_MS,
   });
   let stdout = '';

@@ -816,7 +816,8 @@ export class InMemoryAws {
     );
   }
 
-  private completeAction(input: Record<string, unknown>, call: CallRecord): unknown {
+  /** The pending action a Complete or Heartbeat names, or Auto Scaling's error for one that is not. */
+  private pendingAction(input: Record<string, unknown>) {
     const action = this.findAction(input);
     if (action === undefined || action.status !== 'pending') {
       throw awsError(
@@ -825,6 +826,11 @@ export class InMemoryAws {
         400,
       );
     }
+    return action;
+  }
+
+  private completeAction(input: Record<string, unknown>, call: CallRecord): unknown {
+    const action = this.pendingAction(input);
     this.onWrite({ call, model: this });
     action.status = 'answered';
     action.result = String(input.LifecycleActionResult);
@@ -834,14 +840,7 @@ export class InMemoryAws {
   }
 
   private heartbeat(input: Record<string, unknown>, call: CallRecord): unknown {
-    const action = this.findAction(input);
-    if (action === undefined || action.status !== 'pending') {
-      throw awsError(
-        'ValidationError',
-        `No active Lifecycle Action found with token ${String(input.LifecycleActionToken ?? input.InstanceId)}`,
-        400,
-      );
-    }
+    const action = this.pendingAction(input);
     this.onWrite({ call, model: this });
     action.lastHeartbeatAt = this.clock.now();
     call.applied = true;

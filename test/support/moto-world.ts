@@ -25,6 +25,7 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  type CreateTargetGroupCommandInput,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -256,25 +257,15 @@ export async function buildWorld(endpoint: string, options: WorldOptions): Promi
             HealthCheckPort: String(port.healthCheckNodePort),
             HealthCheckPath: '/healthz',
           };
-    const targetGroup = await elbv2.send(
-      new CreateTargetGroupCommand({
-        Name: name,
-        Protocol: 'TCP',
-        Port: port.nodePort,
-        VpcId: vpcId,
-        TargetType: port.targetType,
-        ...healthCheck,
-      }),
-    );
-    const arn = required(targetGroup.TargetGroups?.[0]?.TargetGroupArn, 'TargetGroupArn');
-    await elbv2.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: loadBalancerArn,
-        Protocol: 'TCP',
-        Port: port.listenerPort,
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: arn }],
-      }),
-    );
+    const arn = await createTcpListener(elbv2, {
+      loadBalancerArn,
+      vpcId,
+      name,
+      listenerPort: port.listenerPort,
+      nodePort: port.nodePort,
+      targetType: port.targetType,
+      healthCheck,
+    });
     targetGroups.push({ name, arn, nodePort: port.nodePort, targetType: port.targetType });
   }
 
@@ -391,7 +382,47 @@ function someAmiId(endpoint: string, ec2: EC2Client): Promise<string> {
   return amiId;
 }
 
-function required<T>(value: T | undefined, what: string): T {
+/** A field of moto's answer that must be there; names it when it is not. */
+export function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`moto's answer has no ${what}`);
   return value;
+}
+
+/**
+ * A TCP target group for a NodePort and the NLB listener that forwards to it (the shape of every world:
+ * the tests', the demo's, the bench's). Health checks: TCP on the traffic port unless `healthCheck` says.
+ * @returns the target group's ARN
+ */
+export async function createTcpListener(
+  elbv2: ElasticLoadBalancingV2Client,
+  input: {
+    readonly loadBalancerArn: string;
+    readonly vpcId: string;
+    readonly name: string;
+    readonly listenerPort: number;
+    readonly nodePort: number;
+    readonly targetType: 'ip' | 'instance';
+    readonly healthCheck?: Partial<CreateTargetGroupCommandInput>;
+  },
+): Promise<string> {
+  const created = await elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: input.name,
+      Protocol: 'TCP',
+      Port: input.nodePort,
+      VpcId: input.vpcId,
+      TargetType: input.targetType,
+      ...(input.healthCheck ?? { HealthCheckProtocol: 'TCP', HealthCheckPort: 'traffic-port' }),
+    }),
+  );
+  const arn = required(created.TargetGroups?.[0]?.TargetGroupArn, 'TargetGroupArn');
+  await elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: input.loadBalancerArn,
+      Protocol: 'TCP',
+      Port: input.listenerPort,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: arn }],
+    }),
+  );
+  return arn;
 }
