@@ -1,12 +1,7 @@
 import * as z from 'zod/mini';
-// The one locale by name: `z.locales.en` would bundle every locale.
-import { en } from 'zod/v4/locales';
 import { canonicalCidr, ipv4CoverageShare, isCanonicalCidr, parseIpv4, parseIpv4Cidr } from './ip-addresses';
 import { scheduleExpressionProblem } from './schedule-expression';
-
-// zod/mini (the functional API over the same core; a third of classic zod's size in the deployed bundle)
-// loads no locale, so every message would read "Invalid input": English, as classic zod sets it by default.
-z.config(en());
+import './zod-english';
 
 /**
  * The sync configuration: which clusters exist, where their nodes come from, which target groups

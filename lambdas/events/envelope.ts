@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { MalformedEventError } from '../domain/errors';
+import '../domain/zod-english';
 import { describeIssues } from './event-schemas';
 
 /** One event out of an invocation, with the SQS message group (the cluster) when it came through SQS. */

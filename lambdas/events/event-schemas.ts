@@ -1,9 +1,5 @@
 import * as z from 'zod/mini';
-// The one locale by name: `z.locales.en` would bundle every locale.
-import { en } from 'zod/v4/locales';
-
-// zod/mini loads no locale: English messages, as classic zod sets them (lambdas/domain/config.ts does the same).
-z.config(en());
+import '../domain/zod-english';
 
 /**
  * zod schemas of the EventBridge events this product consumes (see docs/events.md).
