@@ -1,4 +1,3 @@
-import { type ClusterConfig, parseSyncConfig } from '../../../lambdas/domain/config';
 import { QuotaExceededError } from '../../../lambdas/domain/errors';
 import type {
   DnsPort,
@@ -8,33 +7,15 @@ import type {
 } from '../../../lambdas/domain/network-ports';
 import { syncDns } from '../../../lambdas/sync/dns-sync';
 import { asgNode, silentTelemetry } from '../../support/fake-aws';
+import { NLB_ARN, nlbClusterConfig } from '../../support/network-fixtures';
 
-const NLB_ARN =
-  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ingress/50dc6c495c0c9188';
-
-const config = parseSyncConfig({
-  clusters: [
-    {
-      name: 'prod',
-      nodeSource: { autoScalingGroups: ['my-asg'] },
-      loadBalancer: { arn: NLB_ARN },
-      portMappings: [
-        {
-          name: 'app',
-          targetGroupArn:
-            'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef',
-          nodePort: 30000,
-        },
-      ],
-      dns: {
-        hostedZoneId: 'Z1',
-        aliasNames: ['proxy.example.com'],
-        nodeRecordName: 'nodes.example.com',
-      },
-    },
-  ],
+const { config, cluster } = nlbClusterConfig({
+  dns: {
+    hostedZoneId: 'Z1',
+    aliasNames: ['proxy.example.com'],
+    nodeRecordName: 'nodes.example.com',
+  },
 });
-const cluster = config.clusters[0] as ClusterConfig;
 
 /** An in-memory zone that records every change batch. */
 class FakeZone implements DnsPort {

@@ -1,4 +1,3 @@
-import { parseSyncConfig } from '../../../lambdas/domain/config';
 import type {
   DnsPort,
   LoadBalancerInfo,
@@ -9,27 +8,11 @@ import { judgeNodes } from '../../../lambdas/domain/target-plan';
 import { networkSteps } from '../../../lambdas/sync/network-steps';
 import type { ReconcileStepInput } from '../../../lambdas/sync/reconcile-pass';
 import { asgNode, silentTelemetry } from '../../support/fake-aws';
+import { NLB_ARN, nlbClusterConfig } from '../../support/network-fixtures';
 
-const NLB_ARN =
-  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ingress/50dc6c495c0c9188';
-const config = parseSyncConfig({
-  clusters: [
-    {
-      name: 'prod',
-      nodeSource: { autoScalingGroups: ['my-asg'] },
-      loadBalancer: { arn: NLB_ARN },
-      portMappings: [
-        {
-          name: 'app',
-          targetGroupArn:
-            'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef',
-          nodePort: 30000,
-        },
-      ],
-      securityGroups: { groupIds: ['sg-0123456789abcdef0'] },
-      dns: { hostedZoneId: 'Z1', aliasNames: ['proxy.example.com'] },
-    },
-  ],
+const { config, cluster } = nlbClusterConfig({
+  securityGroups: { groupIds: ['sg-0123456789abcdef0'] },
+  dns: { hostedZoneId: 'Z1', aliasNames: ['proxy.example.com'] },
 });
 
 function ports() {
@@ -76,11 +59,7 @@ describe('Function: networkSteps', () => {
     const steps = networkSteps(deps);
     const pass = (): ReconcileStepInput => ({
       config,
-      cluster:
-        config.clusters[0] ??
-        (() => {
-          throw new Error('no cluster');
-        })(),
+      cluster,
       judged: judgeNodes([asgNode(1)]),
       dryRun: true,
     });
@@ -106,8 +85,7 @@ describe('Function: networkSteps', () => {
     }));
     deps.securityGroups.describeIngressRules = async () => full;
     const [securityGroupStep] = networkSteps(deps);
-    const cluster = config.clusters[0];
-    if (securityGroupStep === undefined || cluster === undefined) throw new Error('no step or cluster');
+    if (securityGroupStep === undefined) throw new Error('no security-group step');
     // Act
     const result = await securityGroupStep.run({
       config,

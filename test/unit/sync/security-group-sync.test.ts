@@ -1,4 +1,3 @@
-import { type ClusterConfig, parseSyncConfig } from '../../../lambdas/domain/config';
 import { QuotaExceededError } from '../../../lambdas/domain/errors';
 import { AmbiguousSecurityGroupError } from '../../../lambdas/domain/network-errors';
 import type {
@@ -10,33 +9,14 @@ import type {
 } from '../../../lambdas/domain/network-ports';
 import { startSecurityGroupReads, syncSecurityGroups } from '../../../lambdas/sync/security-group-sync';
 import { asgNode, silentTelemetry } from '../../support/fake-aws';
+import { NLB_ARN, nlbClusterConfig } from '../../support/network-fixtures';
 
-const NLB_ARN =
-  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/ingress/50dc6c495c0c9188';
 const NODE_GROUP = 'sg-0123456789abcdef0';
 const FULL = 'sg-0fffffffffffffff0';
 const ROOMY = 'sg-0eeeeeeeeeeeeeee0';
 
 function configWith(securityGroups: Record<string, unknown>) {
-  const config = parseSyncConfig({
-    clusters: [
-      {
-        name: 'prod',
-        nodeSource: { autoScalingGroups: ['my-asg'] },
-        loadBalancer: { arn: NLB_ARN },
-        portMappings: [
-          {
-            name: 'app',
-            targetGroupArn:
-              'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef',
-            nodePort: 30000,
-          },
-        ],
-        securityGroups,
-      },
-    ],
-  });
-  return { config, cluster: config.clusters[0] as ClusterConfig };
+  return nlbClusterConfig({ securityGroups });
 }
 
 /** An in-memory EC2 security-group side (groups known by their tags) that records every read and write. */
